@@ -1,0 +1,47 @@
+# Two entry points: `make demo` and `make test`. Both create .venv with the
+# pinned stack on first use; later runs skip every install step (stamp files).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+PIP_INSTALL := $(PIP) install --disable-pip-version-check
+STACK := $(VENV)/.stack-installed
+STAMP := $(VENV)/.escnet-installed
+PYTEST_ARGS ?=
+
+.PHONY: venv test test-fast demo benchmark clean-venv
+
+venv: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, then mmcv compiled against it (no build isolation: its setup.py
+# imports torch), then the rest; `-c torch.txt` keeps torch/numpy pinned.
+$(STACK): $(PY) requirements/build.txt requirements/torch.txt requirements/mmcv.txt requirements/runtime.txt requirements/tests.txt
+	$(PIP_INSTALL) -r requirements/build.txt
+	$(PIP_INSTALL) -r requirements/torch.txt
+	$(PIP_INSTALL) --no-build-isolation -c requirements/torch.txt -r requirements/mmcv.txt
+	$(PIP_INSTALL) -c requirements/torch.txt -r requirements/runtime.txt -r requirements/tests.txt
+	touch $@
+
+$(STAMP): $(STACK) setup.py
+	$(PIP_INSTALL) --no-build-isolation --no-deps -e .
+	$(PY) -c "import escnet_mmseg; from mmseg.registry import MODELS"
+	touch $@
+
+test: venv
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# Everything but the end-to-end runs marked `slow`.
+test-fast: venv
+	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
+
+demo: venv
+	$(PY) tools/demo.py
+
+benchmark: venv
+	$(PY) tools/benchmark.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,57 @@
+# ESC-Net with CLIP ViT-B/16 at 384 px (24x24 tokens) and SAM ViT-B blocks.
+# CLIP's pixel statistics (RGB, 0-255 scale).
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[122.7709383, 116.7460125, 104.09373615],
+    std=[68.5005327, 66.6321579, 70.32316305],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size=(384, 384))
+model = dict(
+    type='ESCNet',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='CLIPBackbone',
+        model_name='ViT-B-16',
+        pretrained='openai',  # or a local open_clip state-dict file
+        image_size=384,  # positional embedding resampled 14x14 -> 24x24
+        out_indices=(3, 7),  # skip connections G_1, G_2
+        finetune='attention',
+        quick_gelu=True),
+    text_encoder=dict(type='ESCTextEncoder', templates='single'),
+    neck=dict(
+        type='ESCNeck',
+        clip_channels=512,
+        channels=128,
+        grid_size=(24, 24),
+        num_blocks=4,
+        sam_dims=256,
+        sam_num_heads=8,
+        sam_mlp_dim=2048,
+        sam_checkpoint='checkpoints/sam_vit_b_01ec64.pth',
+        sam_layer_ids=(0, 1, 0, 1),
+        use_sam_block=True,
+        prompt_types=('points', 'masks'),
+        num_points=5,
+        alpha=0.5,
+        kmeans_iters=10,
+        softmax_over='class',
+        logit_scale=100.0,
+        vlf=dict(num_heads=4, window_size=12)),
+    decode_head=dict(
+        type='ESCNetHead',
+        in_channels=128,
+        skip_in_channels=768,
+        skip_channels=(256, 128),
+        decoder_channels=(64, 32),
+        ignore_index=255,
+        align_corners=False,
+        loss_decode=dict(
+            type='CrossEntropyLoss',
+            use_sigmoid=False,  # True: per-class BCE as in CAT-Seg
+            loss_weight=1.0,
+            avg_non_ignore=True)),
+    train_cfg=dict(),
+    # class_chunk_size: classes per chunk at inference (None = all at once).
+    test_cfg=dict(mode='whole', class_chunk_size=None))

@@ -1,0 +1,3 @@
+from .inferencer import OpenVocabInferencer, make_palette
+
+__all__ = ['OpenVocabInferencer', 'make_palette']

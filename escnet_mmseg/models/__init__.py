@@ -1,0 +1,15 @@
+from .clip_backbone import CLIPBackbone, tiny_clip_cfg
+from .esc_block import ESCBlock
+from .esc_neck import ESCNeck, cosine_correlation
+from .escnet import ESCNet
+from .escnet_head import ESCNetHead
+from .ppg import PseudoPromptGenerator
+from .sam_block import SAMBlock
+from .text_encoder import ESCTextEncoder
+from .vlf import VLF
+
+__all__ = [
+    'CLIPBackbone', 'ESCTextEncoder', 'ESCBlock', 'ESCNeck', 'ESCNet',
+    'ESCNetHead', 'PseudoPromptGenerator', 'SAMBlock', 'VLF',
+    'cosine_correlation', 'tiny_clip_cfg'
+]

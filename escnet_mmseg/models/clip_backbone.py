@@ -1,0 +1,215 @@
+"""CLIP image and text towers (open_clip) as an MMSeg backbone."""
+import copy
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ..utils import load_into, load_state_dict_file
+
+FINETUNE_MODES = ('none', 'attention', 'full')
+
+
+def _build_open_clip(model_name: Optional[str], model_cfg: Optional[dict],
+                     image_size: Optional[int], quick_gelu: bool):
+    """Create a randomly initialised open_clip ``CLIP``.
+
+    Args:
+        model_name: An open_clip built-in name (exclusive with ``model_cfg``).
+        model_cfg: An open_clip model config dict.
+        image_size: Overrides the config's input size.
+        quick_gelu: Use QuickGELU activations.
+    """
+    import open_clip
+
+    if (model_name is None) == (model_cfg is None):
+        raise ValueError('give exactly one of model_name (an open_clip '
+                         'built-in such as "ViT-B-16") or model_cfg (a dict)')
+    if model_name is not None:
+        if model_name not in open_clip.list_models():
+            raise ValueError(f'unknown open_clip model "{model_name}"')
+        model_cfg = open_clip.get_model_config(model_name)
+    cfg = copy.deepcopy(dict(model_cfg))
+    if cfg.pop('custom_text', False):
+        raise ValueError('CLIPBackbone supports CLIP models with the standard '
+                         'text tower (no custom/HF text towers)')
+    if image_size is not None:
+        cfg['vision_cfg']['image_size'] = image_size
+    cfg['quick_gelu'] = quick_gelu
+    # Built directly (not open_clip.create_model) so it also works under a
+    # meta-device context, e.g. to count ViT-L parameters without memory.
+    return open_clip.model.CLIP(**cfg)
+
+
+def resolve_clip_weights(model_name: Optional[str], pretrained: str) -> str:
+    """Local path of ``pretrained``: a file as is, a tag such as ``'openai'``
+    downloaded into open_clip's cache (needs network once)."""
+    from open_clip.factory import download_pretrained, get_pretrained_cfg
+    if osp.isfile(pretrained):
+        return pretrained
+    tag_cfg = get_pretrained_cfg(model_name, pretrained) if model_name else {}
+    if not tag_cfg:
+        raise FileNotFoundError(
+            f'CLIP weights "{pretrained}" are neither a file nor a pretrained '
+            f'tag of open_clip model "{model_name}"')
+    return download_pretrained(tag_cfg)
+
+
+def load_clip_weights(clip: torch.nn.Module, path: str) -> None:
+    """Load an open_clip state dict file, resampling the position grid."""
+    from open_clip.model import resize_pos_embed
+    state = load_state_dict_file(path)
+    resize_pos_embed(state, clip)  # e.g. 14x14 -> 24x24 for ViT-B/16 @ 384
+    # logit_bias exists only for SigLIP-style checkpoints.
+    load_into(clip, state, path, ignore_unexpected=('logit_bias', ))
+
+
+@MODELS.register_module()
+class CLIPBackbone(BaseModule):
+    """Dense CLIP features for ESC-Net, built on an ``open_clip`` CLIP model.
+
+    The module owns both towers: the image tower runs in :meth:`forward`, the
+    text tower through :meth:`encode_text` (used by the text encoder). Keeping
+    them in one module lets ``paramwise_cfg`` give all of CLIP one lr multiplier.
+
+    Args:
+        model_name: open_clip built-in name, e.g. ``'ViT-B-16'`` or
+            ``'ViT-L-14-336'``. Exclusive with ``model_cfg``.
+        model_cfg: open_clip model config dict (``embed_dim``, ``vision_cfg``,
+            ``text_cfg``), e.g. for tiny test models.
+        pretrained: ``'openai'`` (downloaded by open_clip), a local state-dict
+            file, or None for random weights. Loaded by :meth:`init_weights`
+            (as MMSeg loads pretrained backbones), so testing a trained
+            checkpoint never needs the CLIP file.
+        image_size: Input resolution; the positional embedding is resampled
+            to it (384 for ViT-B/16 gives a 24x24 grid).
+        out_indices: Indices of the two transformer blocks whose outputs feed
+            the decoder skip connections (shallow first).
+        finetune: ``'attention'`` trains only the attention projections of
+            both towers, ``'none'`` freezes CLIP, ``'full'`` trains all of it.
+        quick_gelu: Use QuickGELU (what OpenAI's weights were trained with).
+        init_cfg: Unused; the weights come from ``pretrained``.
+    """
+
+    def __init__(self,
+                 model_name: Optional[str] = None,
+                 model_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = 'openai',
+                 image_size: Optional[int] = None,
+                 out_indices: Sequence[int] = (3, 7),
+                 finetune: str = 'attention',
+                 quick_gelu: bool = True,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if finetune not in FINETUNE_MODES:
+            raise ValueError(f'finetune must be one of {FINETUNE_MODES}, '
+                             f'got "{finetune}"')
+        self.clip = _build_open_clip(model_name, model_cfg, image_size,
+                                     quick_gelu)
+        self.model_name = model_name
+        self.pretrained = pretrained
+        visual = self.clip.visual
+        num_layers = len(visual.transformer.resblocks)
+        if len(out_indices) != 2 or not all(
+                0 <= i < num_layers for i in out_indices):
+            raise ValueError(f'out_indices must be two block indices in '
+                             f'[0, {num_layers}), got {tuple(out_indices)}')
+        self.out_indices = tuple(out_indices)
+        self.image_size = tuple(visual.image_size)
+        self.patch_size = tuple(visual.patch_size)
+        self.grid_size = tuple(visual.grid_size)
+        self.width = visual.transformer.width
+        self.embed_dim = visual.output_dim
+        self.finetune = finetune
+        self._set_trainable()
+
+    def init_weights(self) -> None:
+        """Load the ``pretrained`` CLIP weights (random init when None)."""
+        if self.pretrained:
+            path = resolve_clip_weights(self.model_name, self.pretrained)
+            load_clip_weights(self.clip, path)
+            print_log(f'CLIPBackbone: loaded {path}', logger='current')
+
+    def _set_trainable(self) -> None:
+        for name, param in self.clip.named_parameters():
+            if self.finetune == 'full':
+                param.requires_grad_(True)
+            elif self.finetune == 'attention':
+                # nn.MultiheadAttention params of both towers' resblocks.
+                param.requires_grad_('.attn.' in name)
+            else:
+                param.requires_grad_(False)
+
+    @property
+    def text_trainable(self) -> bool:
+        """Whether any text-tower parameter receives gradients."""
+        return any(p.requires_grad for p in self.text_parameters())
+
+    def text_parameters(self) -> List[torch.nn.Parameter]:
+        """Parameters of the text tower (everything but ``visual``)."""
+        return [p for n, p in self.clip.named_parameters()
+                if not n.startswith('visual.') and n != 'logit_scale']
+
+    def forward(self, inputs: Tensor) -> Dict[str, object]:
+        """Dense image features.
+
+        Args:
+            inputs: Normalised images (B, 3, H, W) with H, W = ``image_size``.
+
+        Returns:
+            dict with ``dense`` (B, E, h, w): per-token embeddings after
+            ``ln_post`` and ``proj``; ``skips`` (G_1, G_2), each (B, width,
+            h, w): outputs of the ``out_indices`` blocks; ``pooled`` (B, E):
+            the CLS embedding, equal to ``clip.encode_image``.
+        """
+        if tuple(inputs.shape[-2:]) != self.image_size:
+            raise ValueError(f'CLIPBackbone expects {self.image_size} inputs, '
+                             f'got {tuple(inputs.shape[-2:])}')
+        visual = self.clip.visual
+        x = visual._embeds(inputs)
+        x, inters = visual.transformer.forward_intermediates(
+            x, indices=list(self.out_indices))
+        pooled, tokens = visual._pool(x)
+        if visual.proj is not None:
+            pooled = pooled @ visual.proj
+            tokens = tokens @ visual.proj
+        b, (h, w) = inputs.shape[0], self.grid_size
+        dense = tokens.transpose(1, 2).reshape(b, -1, h, w)
+        skips = tuple(
+            t[:, 1:].transpose(1, 2).reshape(b, -1, h, w) for t in inters)
+        return dict(dense=dense, skips=skips, pooled=pooled)
+
+    def tokenize(self, texts: Sequence[str]) -> Tensor:
+        """Token ids (N, context_length) for the text tower."""
+        from open_clip.tokenizer import SimpleTokenizer
+        if not hasattr(self, '_tokenizer'):
+            self._tokenizer = SimpleTokenizer(
+                context_length=self.clip.context_length)
+        return self._tokenizer(list(texts))
+
+    def encode_text(self, tokens: Tensor) -> Tensor:
+        """Text embeddings (N, E), not normalised (= ``clip.encode_text``)."""
+        return self.clip.encode_text(tokens)
+
+
+def tiny_clip_cfg(embed_dim: int = 32,
+                  image_size: int = 64,
+                  patch_size: int = 8,
+                  width: int = 32,
+                  layers: int = 4,
+                  heads: int = 2,
+                  text_width: int = 32,
+                  text_layers: int = 2,
+                  text_heads: int = 2,
+                  context_length: int = 16) -> dict:
+    """An open_clip model config for small randomly initialised models."""
+    return dict(
+        embed_dim=embed_dim,
+        vision_cfg=dict(image_size=image_size, layers=layers, width=width,
+                        patch_size=patch_size, head_width=width // heads),
+        text_cfg=dict(context_length=context_length, vocab_size=49408,
+                      width=text_width, heads=text_heads, layers=text_layers))

@@ -1,0 +1,102 @@
+"""ESC block (paper Fig. 2): score map -> PPG -> SAM block -> VLF."""
+from typing import Dict, Optional
+
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch import Tensor, nn
+
+from .sam_block import SAMBlock, encode_prompts
+from .vlf import VLF
+
+
+@MODELS.register_module()
+class ESCBlock(BaseModule):
+    """One ESC block; :class:`ESCNeck` runs N of them.
+
+    The block is split in two calls so the neck can chunk the vocabulary:
+    :meth:`class_logits` (per class, cheap) feeds the PPG, whose class
+    softmax needs every class, then :meth:`forward` runs the heavy per-class
+    part on any subset of classes.
+
+    Args:
+        first: Block 0 takes the cosine correlation (1 channel, scored as
+            ``logit_scale * C0``); later blocks take Z_{k-1} (C channels,
+            scored by a 1x1 conv).
+        channels: C.
+        clip_channels: E, CLIP embedding dim.
+        ppg: Config of the :class:`PseudoPromptGenerator`.
+        sam_block: Kwargs of :class:`SAMBlock` (``in_channels`` and
+            ``out_channels`` are filled in), or None for the "no SAM block"
+            ablation (the VLF then gets ``Conv1x1(F_v)`` for every class).
+        vlf: Kwargs of :class:`VLF` (channel numbers are filled in).
+        prompt_types: Which prompts the SAM block gets.
+        logit_scale: tau, scale of the block-0 correlation before the PPG.
+    """
+
+    def __init__(self,
+                 first: bool,
+                 channels: int = 128,
+                 clip_channels: int = 512,
+                 ppg: dict = dict(type='PseudoPromptGenerator'),
+                 sam_block: Optional[dict] = dict(),
+                 vlf: dict = dict(),
+                 prompt_types=('points', 'masks'),
+                 logit_scale: float = 100.0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.first = first
+        self.logit_scale = logit_scale
+        self.prompt_types = tuple(prompt_types)
+        self.score = None if first else nn.Conv2d(channels, 1, 1)
+        self.ppg = MODELS.build(ppg)
+        if sam_block is None:
+            self.sam_block = None
+            self.visual_proj = nn.Conv2d(clip_channels, channels, 1)
+        else:
+            self.sam_block = SAMBlock(
+                in_channels=clip_channels, out_channels=channels, **sam_block)
+        self.vlf = VLF(
+            channels=channels,
+            text_channels=clip_channels,
+            corr_channels=1 if first else channels,
+            **vlf)
+
+    def class_logits(self, corr: Tensor) -> Tensor:
+        """Score maps S_k (B, T, h, w) from the incoming correlation.
+
+        Args:
+            corr: (B, T, 1, h, w) cosine correlation C0 for block 0,
+                (B, T, C, h, w) Z_{k-1} otherwise.
+        """
+        if self.first:
+            return self.logit_scale * corr[:, :, 0]
+        b, t = corr.shape[:2]
+        return self.score(corr.flatten(0, 1)).view(b, t, *corr.shape[-2:])
+
+    def forward(self, corr: Tensor, visual: Tensor, text: Tensor,
+                text_all: Tensor, prompts: Dict[str, Tensor],
+                prompt_encoder: Optional[nn.Module],
+                image_pe: Optional[Tensor]) -> Tensor:
+        """Refine the correlation of a chunk of classes.
+
+        Args:
+            corr: Incoming correlation of the chunk (B, T, Cin, h, w).
+            visual: Dense CLIP features (B, E, h, w).
+            text: Text embeddings of the chunk (T, E).
+            text_all: Text embeddings of the whole vocabulary (T_all, E),
+                keys/values of the VLF class attention.
+            prompts: PPG outputs restricted to the chunk.
+            prompt_encoder: SAM's prompt encoder shared by all blocks.
+            image_pe: SAM's dense positional encoding (1, D, h, w).
+
+        Returns:
+            Z_k (B, T, C, h, w).
+        """
+        b, t = corr.shape[:2]
+        if self.sam_block is None:
+            v = self.visual_proj(visual).unsqueeze(1).expand(b, t, -1, -1, -1)
+        else:
+            sparse, dense = encode_prompts(prompt_encoder, prompts,
+                                           self.prompt_types)
+            v = self.sam_block(visual, text, sparse, dense, image_pe)
+        return self.vlf(corr, v, text_all)

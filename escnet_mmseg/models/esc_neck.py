@@ -1,0 +1,154 @@
+"""The stack of N ESC blocks between CLIP and the decoder."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch import Tensor, nn
+
+from ..utils import load_sam_checkpoint
+from .esc_block import ESCBlock
+from .sam_block import PROMPT_TYPES, build_prompt_encoder
+
+
+def cosine_correlation(visual: Tensor, text: Tensor) -> Tensor:
+    """Eq. (1): cosine similarity (B, T, h, w) of (B, E, h, w) and (T, E)."""
+    return torch.einsum('behw,te->bthw', F.normalize(visual, dim=1),
+                        F.normalize(text, dim=-1))
+
+
+def _chunks(total: int, size: Optional[int]) -> List[slice]:
+    size = total if not size else size
+    return [slice(i, min(i + size, total)) for i in range(0, total, size)]
+
+
+@MODELS.register_module()
+class ESCNeck(BaseModule):
+    """Correlation + N ESC blocks (paper §3.2-3.5).
+
+    Args:
+        clip_channels: E, CLIP embedding dim (512 ViT-B, 768 ViT-L).
+        channels: C, correlation feature width (128).
+        grid_size: (h, w) of the CLIP token grid (24x24).
+        num_blocks: N (4).
+        sam_dims: D, SAM's width (256).
+        sam_num_heads: SAM's attention heads (8).
+        sam_mlp_dim: SAM's MLP width (2048).
+        sam_checkpoint: SAM checkpoint (``sam_vit_b_01ec64.pth``) that
+            initialises the prompt encoder and the blocks' SAM layers in
+            :meth:`init_weights`; None keeps them randomly initialised
+            (Table 2b).
+        sam_layer_ids: SAM mask-decoder layer (0 or 1) copied into each block.
+        use_sam_block: False removes the SAM blocks (Table 2a).
+        prompt_types: Prompts given to SAM (Table 3).
+        num_points: K pseudo points per class.
+        alpha: PPG foreground threshold.
+        kmeans_iters: PPG Lloyd iterations.
+        softmax_over: PPG softmax axis, ``'class'`` or ``'space'``.
+        logit_scale: tau applied to C0 before the block-0 PPG.
+        vlf: Extra kwargs of every :class:`VLF` (heads, window size, ...).
+    """
+
+    def __init__(self,
+                 clip_channels: int = 512,
+                 channels: int = 128,
+                 grid_size: Tuple[int, int] = (24, 24),
+                 num_blocks: int = 4,
+                 sam_dims: int = 256,
+                 sam_num_heads: int = 8,
+                 sam_mlp_dim: int = 2048,
+                 sam_checkpoint: Optional[str] = None,
+                 sam_layer_ids: Sequence[int] = (0, 1, 0, 1),
+                 use_sam_block: bool = True,
+                 prompt_types: Sequence[str] = ('points', 'masks'),
+                 num_points: int = 5,
+                 alpha: float = 0.5,
+                 kmeans_iters: int = 10,
+                 softmax_over: str = 'class',
+                 logit_scale: float = 100.0,
+                 vlf: dict = dict(num_heads=4, window_size=12),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        bad = set(prompt_types) - set(PROMPT_TYPES)
+        if bad:
+            raise ValueError(f'unknown prompt types {sorted(bad)}; choose '
+                             f'from {PROMPT_TYPES}')
+        if use_sam_block and len(sam_layer_ids) != num_blocks:
+            raise ValueError(f'sam_layer_ids needs one SAM layer id per block '
+                             f'({num_blocks}), got {tuple(sam_layer_ids)}')
+        if use_sam_block and not set(sam_layer_ids) <= {0, 1}:
+            raise ValueError('SAM mask decoders have two layers: sam_layer_ids '
+                             f'must be 0 or 1, got {tuple(sam_layer_ids)}')
+        self.grid_size = tuple(grid_size)
+        self.sam_checkpoint = sam_checkpoint
+        self.sam_layer_ids = tuple(sam_layer_ids) if use_sam_block else ()
+        self.prompt_encoder = (
+            build_prompt_encoder(sam_dims, self.grid_size)
+            if use_sam_block else None)
+        ppg = dict(type='PseudoPromptGenerator', num_points=num_points,
+                   alpha=alpha, iters=kmeans_iters, softmax_over=softmax_over)
+        self.blocks = nn.ModuleList()
+        for k in range(num_blocks):
+            sam_block = dict(
+                embed_dims=sam_dims, num_heads=sam_num_heads,
+                mlp_dim=sam_mlp_dim,
+                # SAM's layer 0 skips the query PE in its self-attention.
+                skip_first_layer_pe=sam_layer_ids[k] == 0,
+            ) if use_sam_block else None
+            self.blocks.append(
+                ESCBlock(
+                    first=k == 0,
+                    channels=channels,
+                    clip_channels=clip_channels,
+                    ppg=ppg,
+                    sam_block=sam_block,
+                    vlf=vlf,
+                    prompt_types=prompt_types,
+                    logit_scale=logit_scale))
+
+    def init_weights(self) -> None:
+        """Initialise new layers, then load SAM's weights if configured."""
+        super().init_weights()
+        if self.sam_checkpoint and self.prompt_encoder is not None:
+            layers: Dict[int, list] = {0: [], 1: []}
+            for block, layer_id in zip(self.blocks, self.sam_layer_ids):
+                layers[layer_id].append(block.sam_block.layer)
+            load_sam_checkpoint(self.sam_checkpoint, self.prompt_encoder,
+                                layers)
+            print_log(f'ESCNeck: loaded SAM weights from {self.sam_checkpoint}',
+                      logger='current')
+
+    def forward(self,
+                visual: Tensor,
+                text: Tensor,
+                class_chunk_size: Optional[int] = None) -> Tensor:
+        """Refined correlation of every class.
+
+        Args:
+            visual: Dense CLIP features F_v (B, E, h, w).
+            text: Text embeddings F_l (T, E) of the whole vocabulary.
+            class_chunk_size: Run the per-class parts on chunks of this many
+                classes (bounds peak memory for large vocabularies); the
+                result is the same as without chunking.
+
+        Returns:
+            Z_{N-1} (B, T, C, h, w).
+        """
+        if tuple(visual.shape[-2:]) != self.grid_size:
+            raise ValueError(f'ESCNeck was built for a {self.grid_size} grid '
+                             f'but got features of {tuple(visual.shape[-2:])}')
+        corr = cosine_correlation(visual, text).unsqueeze(2)
+        image_pe = (self.prompt_encoder.get_dense_pe()
+                    if self.prompt_encoder is not None else None)
+        chunks = _chunks(text.shape[0], class_chunk_size)
+        for block in self.blocks:
+            # The PPG's class softmax needs every class; the rest is per class.
+            prompts = block.ppg(block.class_logits(corr))
+            corr = torch.cat([
+                block(corr[:, c], visual, text[c], text,
+                      {k: v[:, c] for k, v in prompts.items()},
+                      self.prompt_encoder, image_pe) for c in chunks
+            ], dim=1)
+        return corr

@@ -1,0 +1,113 @@
+"""Safe loading of the CLIP and SAM weight files.
+
+Both loaders read with ``torch.load(..., weights_only=True)`` (no pickled code
+is executed) and name every missing key, so a wrong or truncated file fails
+loudly instead of leaving randomly initialised layers behind.
+"""
+import os.path as osp
+from typing import Dict, Iterable, Mapping, Optional
+
+import torch
+from torch import nn
+
+StateDict = Dict[str, torch.Tensor]
+
+# Containers that training frameworks wrap a state dict in.
+_WRAPPER_KEYS = ('state_dict', 'model', 'module')
+
+
+def load_state_dict_file(path: str) -> StateDict:
+    """Read a state dict from a ``.pth``/``.pt``/``.bin`` or ``.safetensors`` file.
+
+    Args:
+        path: Local file path.
+
+    Returns:
+        The (unwrapped) state dict, tensors on CPU.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        ValueError: the file does not hold a mapping of tensors.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint file not found: {path}')
+    if path.endswith('.safetensors'):
+        from safetensors.torch import load_file
+        state = load_file(path, device='cpu')
+    else:
+        try:
+            state = torch.load(path, map_location='cpu', weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - re-raised with the file name
+            raise ValueError(
+                f'cannot read {path} as a weights-only torch checkpoint: '
+                f'{exc}') from exc
+    for key in _WRAPPER_KEYS:
+        if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
+            state = state[key]
+    if not isinstance(state, Mapping) or not all(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f'{path} does not contain a state dict of tensors')
+    return dict(state)
+
+
+def extract_prefix(state: Mapping[str, torch.Tensor], prefix: str) -> StateDict:
+    """Entries of ``state`` under ``prefix`` with the prefix stripped."""
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def load_into(module: nn.Module,
+              state: Mapping[str, torch.Tensor],
+              source: str,
+              ignore_unexpected: Iterable[str] = ()) -> None:
+    """Load ``state`` into ``module``, failing on missing keys by name.
+
+    Args:
+        module: Target module.
+        state: State dict whose keys match ``module.state_dict()``.
+        source: Where the weights came from (file and prefix), for errors.
+        ignore_unexpected: Key prefixes that may be present but unused.
+
+    Raises:
+        KeyError: Keys of ``module`` that ``state`` lacks, or keys of
+            ``state`` that ``module`` does not have (except ignored ones).
+        ValueError: A tensor has the wrong shape.
+    """
+    own = module.state_dict()
+    missing = sorted(k for k in own if k not in state)
+    unexpected = sorted(
+        k for k in state
+        if k not in own and not any(k.startswith(p) for p in ignore_unexpected))
+    if missing or unexpected:
+        raise KeyError(
+            f'{source}: missing keys {missing[:20]}'
+            f'{" ..." if len(missing) > 20 else ""}; '
+            f'unexpected keys {unexpected[:20]}'
+            f'{" ..." if len(unexpected) > 20 else ""}')
+    wrong = [f'{k}: checkpoint {tuple(state[k].shape)} vs model '
+             f'{tuple(v.shape)}' for k, v in own.items()
+             if state[k].shape != v.shape]
+    if wrong:
+        raise ValueError(f'{source}: shape mismatch: {wrong[:10]}')
+    module.load_state_dict({k: state[k] for k in own}, strict=True)
+
+
+def load_sam_checkpoint(path: str,
+                        prompt_encoder: Optional[nn.Module],
+                        blocks: Mapping[int, Iterable[nn.Module]]) -> None:
+    """Load SAM's prompt encoder and two-way attention layers.
+
+    Args:
+        path: A SAM checkpoint such as ``sam_vit_b_01ec64.pth``.
+        prompt_encoder: Receives ``prompt_encoder.*`` (skipped when None).
+        blocks: Maps a SAM mask-decoder layer id (0 or 1) to the modules
+            initialised from ``mask_decoder.transformer.layers.<id>.*``.
+    """
+    state = load_state_dict_file(path)
+    if prompt_encoder is not None:
+        load_into(prompt_encoder, extract_prefix(state, 'prompt_encoder.'),
+                  f'{path} [prompt_encoder.*]')
+    for layer_id, modules in blocks.items():
+        prefix = f'mask_decoder.transformer.layers.{layer_id}.'
+        sub = extract_prefix(state, prefix)
+        for module in modules:
+            load_into(module, sub, f'{path} [{prefix}*]')

@@ -1,0 +1,42 @@
+"""Install script of escnet_mmseg (ESC-Net for MMSegmentation 1.x)."""
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+HERE = osp.dirname(osp.abspath(__file__))
+
+
+def read_requirements(name: str) -> list:
+    """Requirement lines of ``requirements/<name>.txt`` without comments."""
+    with open(osp.join(HERE, 'requirements', f'{name}.txt')) as f:
+        lines = (line.split('#')[0].strip() for line in f)
+        return [line for line in lines if line]
+
+
+def read_version() -> str:
+    namespace: dict = {}
+    with open(osp.join(HERE, 'escnet_mmseg', 'version.py')) as f:
+        exec(f.read(), namespace)
+    return namespace['__version__']
+
+
+setup(
+    name='escnet_mmseg',
+    version=read_version(),
+    description='ESC-Net (CVPR 2025): Effective SAM Combination for '
+    'Open-Vocabulary Semantic Segmentation, as an MMSegmentation extension',
+    long_description=open(osp.join(HERE, 'README.md')).read(),
+    long_description_content_type='text/markdown',
+    license='Apache License 2.0',
+    python_requires='>=3.8',
+    packages=find_packages(include=['escnet_mmseg', 'escnet_mmseg.*']),
+    include_package_data=True,
+    install_requires=(read_requirements('torch') + read_requirements('mmcv') +
+                      read_requirements('runtime')),
+    extras_require=dict(tests=read_requirements('tests')),
+    classifiers=[
+        'Programming Language :: Python :: 3',
+        'Topic :: Scientific/Engineering :: Artificial Intelligence',
+    ],
+    zip_safe=False,
+)

@@ -1,0 +1,130 @@
+"""CLIP parity: our backbone / text encoder vs open_clip on the same weights."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from escnet_mmseg.models import CLIPBackbone, ESCTextEncoder
+from tests.tiny import tiny_model_cfg, tiny_open_clip
+
+TOL = 1e-5
+
+
+@pytest.fixture(scope='module')
+def clip_file(tmp_path_factory):
+    cfg = tiny_model_cfg()['backbone']['model_cfg']
+    ref = tiny_open_clip(cfg)
+    path = tmp_path_factory.mktemp('clip') / 'open_clip_tiny.pt'
+    torch.save(ref.state_dict(), path)
+    return cfg, ref, path
+
+
+def _backbone(cfg, path, **kw):
+    kw.setdefault('out_indices', (1, 2))
+    backbone = CLIPBackbone(model_cfg=cfg, pretrained=str(path),
+                            quick_gelu=False, **kw)
+    backbone.init_weights()
+    return backbone.eval()
+
+
+def test_pooled_image_embedding_equals_encode_image(clip_file):
+    cfg, ref, path = clip_file
+    backbone = _backbone(cfg, path)
+    images = torch.randn(2, 3, 64, 64)
+    out = backbone(images)
+    assert (out['pooled'] - ref.encode_image(images)).abs().max() <= TOL
+    assert out['dense'].shape == (2, 32, 8, 8)
+    assert [s.shape for s in out['skips']] == [(2, 32, 8, 8)] * 2
+
+
+def test_dense_tokens_are_projected_patch_tokens(clip_file):
+    cfg, ref, path = clip_file
+    backbone = _backbone(cfg, path)
+    images = torch.randn(1, 3, 64, 64)
+    ref.visual.output_tokens = True
+    _, tokens = ref.visual(images)
+    ref.visual.output_tokens = False
+    expected = (tokens @ ref.visual.proj).transpose(1, 2).reshape(1, -1, 8, 8)
+    assert (backbone(images)['dense'] - expected).abs().max() <= TOL
+
+
+def test_text_embedding_equals_encode_text(clip_file):
+    cfg, ref, path = clip_file
+    backbone = _backbone(cfg, path)
+    encoder = ESCTextEncoder(templates=['{}'])
+    names = ['cat', 'traffic light', 'wall, walls']
+    import open_clip
+    tokens = open_clip.tokenizer.SimpleTokenizer(context_length=16)(
+        ['cat', 'traffic light', 'wall'])  # synonyms: the first name
+    expected = ref.encode_text(tokens, normalize=True)
+    assert (encoder(names, backbone) - expected).abs().max() <= TOL
+
+
+def test_templates_are_averaged(clip_file):
+    cfg, ref, path = clip_file
+    backbone = _backbone(cfg, path)
+    templates = ['a photo of a {}.', 'a drawing of the {}.']
+    encoder = ESCTextEncoder(templates=templates)
+    import open_clip
+    tok = open_clip.tokenizer.SimpleTokenizer(context_length=16)
+    per_template = torch.stack([
+        ref.encode_text(tok([t.format('dog')]), normalize=True)[0]
+        for t in templates
+    ])
+    expected = F.normalize(per_template.mean(0), dim=-1)
+    assert (encoder(['dog'], backbone)[0] - expected).abs().max() <= TOL
+    assert len(ESCTextEncoder(templates='imagenet').templates) == 80
+
+
+def test_text_cache_follows_mode_and_weights(clip_file):
+    cfg, _, path = clip_file
+    backbone = _backbone(cfg, path)
+    encoder = ESCTextEncoder()
+    with torch.no_grad():
+        a = encoder(['dog', 'cat'], backbone)
+        assert encoder(['dog', 'cat'], backbone) is a  # cached
+        b = encoder(['cat', 'dog'], backbone)
+        assert torch.equal(b, a.flip(0))  # another vocabulary, recomputed
+        backbone.clip.token_embedding.weight.add_(1.0)  # e.g. a new checkpoint
+        c = encoder(['dog', 'cat'], backbone)
+    assert not torch.allclose(c, a)
+    # While the text tower trains, every call recomputes with gradients.
+    backbone.train()
+    d = encoder(['dog', 'cat'], backbone)
+    assert d.requires_grad and d is not encoder(['dog', 'cat'], backbone)
+
+
+def test_position_grid_is_resampled(tmp_path):
+    """Weights saved at 32 px (4x4 grid) load into a 64 px model (8x8)."""
+    cfg = tiny_model_cfg()['backbone']['model_cfg']
+    small = dict(cfg, vision_cfg=dict(cfg['vision_cfg'], image_size=32))
+    torch.save(tiny_open_clip(small).state_dict(), tmp_path / 'small.pt')
+    backbone = _backbone(cfg, tmp_path / 'small.pt', image_size=64)
+    assert backbone.clip.visual.positional_embedding.shape == (65, 32)
+    assert backbone(torch.randn(1, 3, 64, 64))['dense'].shape[-2:] == (8, 8)
+
+
+def test_bad_clip_checkpoint_is_named(tmp_path, clip_file):
+    cfg, ref, _ = clip_file
+    state = ref.state_dict()
+    del state['visual.proj']
+    torch.save(state, tmp_path / 'clip_broken.pt')
+    with pytest.raises(KeyError, match=r'visual\.proj'):
+        _backbone(cfg, tmp_path / 'clip_broken.pt')
+    with pytest.raises(FileNotFoundError, match='missing.pt'):
+        _backbone(cfg, tmp_path / 'missing.pt')
+
+
+def test_finetune_modes_select_parameters():
+    cfg = tiny_model_cfg()['backbone']['model_cfg']
+    attn = CLIPBackbone(model_cfg=cfg, pretrained=None, out_indices=(1, 2),
+                        finetune='attention')
+    trainable = {n for n, p in attn.named_parameters() if p.requires_grad}
+    assert trainable and all('.attn.' in n for n in trainable)
+    assert any(n.startswith('clip.visual.') for n in trainable)
+    assert any(n.startswith('clip.transformer.') for n in trainable)
+    frozen = CLIPBackbone(model_cfg=cfg, pretrained=None, out_indices=(1, 2),
+                          finetune='none')
+    assert not any(p.requires_grad for p in frozen.parameters())
+    with pytest.raises(ValueError, match='finetune'):
+        CLIPBackbone(model_cfg=cfg, pretrained=None, out_indices=(1, 2),
+                     finetune='mlp')
