@@ -1,0 +1,278 @@
+# Copyright (c) 2025 escnet_mmseg contributors. All rights reserved.
+"""U-Net mask prediction decoder of ESC-Net (paper §3.6).
+
+Notation used in the shapes below: ``B`` images, ``T`` classes, ``C`` hidden
+channels of the correlation embedding, ``W`` width of the intermediate CLIP
+layers used as skip connections, ``h x w`` feature grid.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
+from torch import Tensor
+
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+
+
+class UpBlock(nn.Module):
+    """One decoder stage: bilinear x2, fuse a skip feature, two 3x3 convs.
+
+    The first 3x3 conv conceptually runs on the concatenation
+    ``[up(x); skip]``. A convolution is linear in its input channels, so it
+    is computed as ``conv_x(up(x)) + conv_skip(skip)`` (same weights split
+    along the input channels, zero padding commutes with the split). The skip
+    term is the same for every class of an image: it is computed once per
+    image by :meth:`skip_term` and broadcast over the classes, so no
+    per-class copy of the skip feature is ever made. GroupNorm + GELU follow
+    the sum, then a second 3x3 conv + GroupNorm + GELU.
+
+    Args:
+        in_channels (int): Channels of the per-class input ``x``.
+        skip_channels (int): Channels of the (projected) skip feature.
+        out_channels (int): Output channels.
+        num_groups (int): GroupNorm groups.
+        align_corners (bool): ``align_corners`` of the bilinear upsampling.
+    """
+
+    def __init__(self, in_channels: int, skip_channels: int,
+                 out_channels: int, num_groups: int,
+                 align_corners: bool) -> None:
+        super().__init__()
+        self.align_corners = align_corners
+        norm_cfg = dict(type='GN', num_groups=num_groups, requires_grad=True)
+        act_cfg = dict(type='GELU')
+        # Bias-free like ConvModule followed by a norm layer.
+        self.conv_x = nn.Conv2d(
+            in_channels, out_channels, 3, padding=1, bias=False)
+        self.conv_skip = nn.Conv2d(
+            skip_channels, out_channels, 3, padding=1, bias=False)
+        self.norm = build_norm_layer(norm_cfg, out_channels)[1]
+        self.act = build_activation_layer(act_cfg)
+        self.conv2 = ConvModule(
+            out_channels,
+            out_channels,
+            3,
+            padding=1,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+
+    def skip_term(self, skip: Tensor) -> Tensor:
+        """Per-image contribution of the skip feature to the first conv.
+
+        Args:
+            skip (Tensor): Projected skip feature of shape ``(B, S, H, W)``.
+
+        Returns:
+            Tensor: Shape ``(B, out_channels, H, W)``.
+        """
+        return self.conv_skip(skip)
+
+    def forward(self, x: Tensor, skip_term: Tensor) -> Tensor:
+        """Run the stage for a group of classes.
+
+        Args:
+            x (Tensor): Per-class features of shape ``(B, t, Cin, H/2, W/2)``.
+            skip_term (Tensor): Output of :meth:`skip_term`, shape
+                ``(B, out_channels, H, W)``.
+
+        Returns:
+            Tensor: Per-class features of shape ``(B, t, out_channels, H, W)``.
+        """
+        B, t = x.shape[:2]
+        x = resize(
+            x.flatten(0, 1),
+            scale_factor=2,
+            mode='bilinear',
+            align_corners=self.align_corners)
+        x = self.conv_x(x)
+        x = x.unflatten(0, (B, t)) + skip_term.unsqueeze(1)
+        x = self.act(self.norm(x.flatten(0, 1)))
+        x = self.conv2(x)
+        return x.unflatten(0, (B, t))
+
+
+@MODELS.register_module()
+class ESCNetHead(BaseDecodeHead):
+    """U-Net mask decoder of ESC-Net.
+
+    Two up-sampling stages turn the final correlation embedding ``Z`` of every
+    class into one logit map at 4x the grid resolution:
+
+    * stage 0: bilinear x2, fuse ``ConvTranspose2d(k=2, s=2)`` of ``G_2`` (the
+      deeper intermediate CLIP layer) projected to ``skip_channels[0]``
+      channels at ``2h x 2w``, two (3x3 conv + GroupNorm + GELU) to
+      ``decoder_channels[0]``;
+    * stage 1: bilinear x2, fuse ``ConvTranspose2d(k=4, s=4)`` of ``G_1`` (the
+      shallower layer) projected to ``skip_channels[1]`` channels at
+      ``4h x 4w``, two (3x3 conv + GroupNorm + GELU) to
+      ``decoder_channels[1]``;
+    * a 3x3 conv ``decoder_channels[1] -> 1`` shared by all classes.
+
+    The skip projections are computed once per image and broadcast to the
+    classes. Every operation after them is per class, so the head is
+    equivariant to permutations of the classes and can process the classes
+    in chunks (``class_chunk_size``) with identical results and a peak memory
+    that does not grow with the vocabulary size.
+
+    Args:
+        in_channels (int): Channels ``C`` of the correlation embedding.
+            Defaults to 128.
+        skip_in_channels (int): Width ``W`` of the CLIP skip features.
+            Defaults to 768.
+        skip_channels (Sequence[int]): Channels of the projected ``G_2`` and
+            ``G_1``. Defaults to (256, 128).
+        decoder_channels (Sequence[int]): Output channels of the two stages.
+            Defaults to (64, 32).
+        num_groups (int): GroupNorm groups of the decoder convs; must divide
+            every entry of ``decoder_channels``. Defaults to 8.
+        loss_decode (dict | Sequence[dict]): Loss config(s). The default is a
+            softmax cross-entropy over the ``T`` class logits;
+            ``dict(type='CrossEntropyLoss', use_sigmoid=True)`` gives the
+            per-class binary cross-entropy used by CAT-Seg.
+        ignore_index (int): Label ignored by the loss. Defaults to 255.
+        align_corners (bool): ``align_corners`` of every bilinear resize.
+            Defaults to False.
+        init_cfg (dict | list[dict], optional): Initialization config.
+            Defaults to None.
+        **kwargs: Other arguments of :class:`BaseDecodeHead` (e.g.
+            ``sampler``).
+    """
+
+    def __init__(self,
+                 in_channels: int = 128,
+                 skip_in_channels: int = 768,
+                 skip_channels: Sequence[int] = (256, 128),
+                 decoder_channels: Sequence[int] = (64, 32),
+                 num_groups: int = 8,
+                 loss_decode: Union[dict, Sequence[dict]] = dict(
+                     type='CrossEntropyLoss',
+                     use_sigmoid=False,
+                     loss_weight=1.0,
+                     avg_non_ignore=True),
+                 ignore_index: int = 255,
+                 align_corners: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 **kwargs) -> None:
+        if len(skip_channels) != 2 or len(decoder_channels) != 2:
+            raise ValueError('skip_channels and decoder_channels must have '
+                             'two entries (one per up-sampling stage), got '
+                             f'{skip_channels} and {decoder_channels}')
+        for ch in decoder_channels:
+            if ch % num_groups != 0:
+                raise ValueError(f'num_groups ({num_groups}) must divide '
+                                 f'every decoder channel, got {ch}')
+        # The number of classes is the size of the vocabulary, which changes
+        # from call to call (training set, test sets, user vocabularies), so
+        # no layer depends on it: every class gets one logit map from the
+        # shared final conv (`out_channels=1`) and the output has one channel
+        # per class of the call. `num_classes=1`/`out_channels=1` only satisfy
+        # BaseDecodeHead's checks; the segmentor argmaxes over the T logit
+        # maps and uses `threshold` only for a single-name vocabulary.
+        super().__init__(
+            in_channels=in_channels,
+            channels=decoder_channels[-1],
+            num_classes=1,
+            out_channels=1,
+            threshold=0.5,
+            dropout_ratio=0.,
+            loss_decode=loss_decode,
+            ignore_index=ignore_index,
+            align_corners=align_corners,
+            init_cfg=init_cfg,
+            **kwargs)
+        self.skip_in_channels = skip_in_channels
+        self.skip_channels = tuple(skip_channels)
+        self.decoder_channels = tuple(decoder_channels)
+
+        # Skip projections: G_2 -> 2h (stage 0), G_1 -> 4h (stage 1).
+        self.skip_proj = nn.ModuleList([
+            nn.ConvTranspose2d(
+                skip_in_channels, skip_channels[0], kernel_size=2, stride=2),
+            nn.ConvTranspose2d(
+                skip_in_channels, skip_channels[1], kernel_size=4, stride=4),
+        ])
+        self.up_blocks = nn.ModuleList([
+            UpBlock(in_channels, skip_channels[0], decoder_channels[0],
+                    num_groups, align_corners),
+            UpBlock(decoder_channels[0], skip_channels[1],
+                    decoder_channels[1], num_groups, align_corners),
+        ])
+        # Replaces BaseDecodeHead's 1x1 `conv_seg` (and its dropout) so that
+        # `cls_seg` keeps a meaning: one logit per class from the shared
+        # 3x3 conv.
+        self.conv_seg = nn.Conv2d(self.channels, 1, kernel_size=3, padding=1)
+        self.dropout = None
+
+    def _skip_terms(self, skips: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+        """Per-image skip contributions of the two stages.
+
+        Args:
+            skips (Sequence[Tensor]): ``(G_1, G_2)``, each ``(B, W, h, w)``.
+
+        Returns:
+            tuple[Tensor, Tensor]: Shapes ``(B, decoder_channels[0], 2h, 2w)``
+            and ``(B, decoder_channels[1], 4h, 4w)``.
+        """
+        if len(skips) != 2:
+            raise ValueError('skips must be (G_1, G_2), got '
+                             f'{len(skips)} tensors')
+        g1, g2 = skips
+        term0 = self.up_blocks[0].skip_term(self.skip_proj[0](g2))
+        term1 = self.up_blocks[1].skip_term(self.skip_proj[1](g1))
+        return term0, term1
+
+    def _decode(self, corr: Tensor, skip_terms: Sequence[Tensor]) -> Tensor:
+        """Decode a group of classes.
+
+        Args:
+            corr (Tensor): Shape ``(B, t, C, h, w)``.
+            skip_terms (Sequence[Tensor]): Output of :meth:`_skip_terms`.
+
+        Returns:
+            Tensor: Logits of shape ``(B, t, 4h, 4w)``.
+        """
+        x = corr
+        for block, term in zip(self.up_blocks, skip_terms):
+            x = block(x, term)
+        B, t = x.shape[:2]
+        logits = self.cls_seg(x.flatten(0, 1))
+        return logits.view(B, t, *logits.shape[-2:])
+
+    def forward(self, inputs: Dict) -> Tensor:
+        """Predict one logit map per class.
+
+        Args:
+            inputs (dict): With keys
+
+                - ``corr`` (Tensor): final correlation embedding ``Z`` of
+                  shape ``(B, T, C, h, w)``;
+                - ``skips`` (Sequence[Tensor]): ``(G_1, G_2)``, the shallower
+                  and the deeper intermediate CLIP features, each of shape
+                  ``(B, W, h, w)``;
+                - ``class_chunk_size`` (int, optional): when set, the classes
+                  are decoded in chunks of this size (same result, peak memory
+                  bounded in ``T``).
+
+        Returns:
+            Tensor: Segmentation logits of shape ``(B, T, 4h, 4w)``.
+        """
+        corr = inputs['corr']
+        if corr.dim() != 5:
+            raise ValueError('corr must be (B, T, C, h, w), got '
+                             f'{tuple(corr.shape)}')
+        skip_terms = self._skip_terms(inputs['skips'])
+        chunk = inputs.get('class_chunk_size')
+        num_classes = corr.shape[1]
+        if chunk is None or chunk >= num_classes:
+            return self._decode(corr, skip_terms)
+        if chunk < 1:
+            raise ValueError(
+                f'class_chunk_size must be positive, got {chunk}')
+        return torch.cat([
+            self._decode(corr[:, start:start + chunk], skip_terms)
+            for start in range(0, num_classes, chunk)
+        ],
+                         dim=1)

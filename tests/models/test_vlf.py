@@ -1,0 +1,153 @@
+"""Tests for the Vision-Language Fusion module."""
+import pytest
+import torch
+
+from escnet_mmseg.models.vlf import VLF, LinearClassAttention
+
+C = 16
+E = 12
+ATOL = 1e-5
+
+
+def make_vlf(corr_channels: int = 1, window_size: int = 4) -> VLF:
+    torch.manual_seed(0)
+    vlf = VLF(
+        channels=C,
+        text_channels=E,
+        corr_channels=corr_channels,
+        num_heads=2,
+        window_size=window_size,
+        class_attn_heads=4,
+        mlp_ratio=2)
+    vlf.init_weights()
+    # Non-zero relative position biases, so that the Swin pair is not
+    # trivially translation invariant inside a window.
+    for name, p in vlf.named_parameters():
+        if 'relative_position_bias_table' in name:
+            torch.nn.init.normal_(p, std=0.5)
+    return vlf.eval()
+
+
+def make_inputs(B=2, T=5, h=8, w=8, corr_channels=1, num_text=None, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    corr = torch.randn(B, T, corr_channels, h, w, generator=g)
+    visual = torch.randn(B, T, C, h, w, generator=g)
+    text = torch.randn(num_text or T, E, generator=g)
+    text = text / text.norm(dim=-1, keepdim=True)
+    return corr, visual, text
+
+
+@pytest.mark.parametrize('corr_channels', [1, C])
+def test_output_shape(corr_channels):
+    vlf = make_vlf(corr_channels)
+    corr, visual, text = make_inputs(corr_channels=corr_channels)
+    out = vlf(corr, visual, text)
+    assert out.shape == (2, 5, C, 8, 8)
+    assert torch.isfinite(out).all()
+    if corr_channels == C:
+        assert isinstance(vlf.corr_embed, torch.nn.Identity)
+    else:
+        assert isinstance(vlf.corr_embed, torch.nn.Conv2d)
+
+
+@pytest.mark.parametrize('hw', [(7, 9), (3, 5), (12, 4)])
+def test_grid_not_multiple_of_window(hw):
+    h, w = hw
+    vlf = make_vlf()
+    corr, visual, text = make_inputs(h=h, w=w)
+    out = vlf(corr, visual, text)
+    assert out.shape == (2, 5, C, h, w)
+    assert torch.isfinite(out).all()
+    # Padding is per (image, class): a single pair alone gives the same.
+    single = vlf(corr[1:, 3:4], visual[1:, 3:4], text)
+    torch.testing.assert_close(single, out[1:, 3:4], atol=ATOL, rtol=0)
+
+
+def test_permutation_equivariance():
+    vlf = make_vlf()
+    corr, visual, text = make_inputs(h=7, w=9)
+    perm = torch.tensor([3, 0, 4, 1, 2])
+    out = vlf(corr, visual, text)
+    out_perm = vlf(corr[:, perm], visual[:, perm], text[perm])
+    torch.testing.assert_close(out_perm, out[:, perm], atol=ATOL, rtol=0)
+
+
+def test_text_order_does_not_matter():
+    vlf = make_vlf()
+    corr, visual, text = make_inputs(num_text=7)
+    out = vlf(corr, visual, text)
+    out2 = vlf(corr, visual, text.flip(0))
+    torch.testing.assert_close(out2, out, atol=ATOL, rtol=0)
+
+
+def test_chunk_invariance():
+    vlf = make_vlf()
+    corr, visual, text = make_inputs(T=5)
+    full = vlf(corr, visual, text)
+    chunks = [
+        vlf(corr[:, s], visual[:, s], text)
+        for s in (slice(0, 2), slice(2, 5))
+    ]
+    torch.testing.assert_close(
+        torch.cat(chunks, dim=1), full, atol=ATOL, rtol=0)
+
+
+def test_text_is_used():
+    vlf = make_vlf()
+    corr, visual, text = make_inputs(num_text=5)
+    out = vlf(corr, visual, text)
+    out2 = vlf(corr, visual, text[:3])
+    assert not torch.allclose(out, out2, atol=1e-4)
+
+
+def test_batch_independence():
+    vlf = make_vlf()
+    corr, visual, text = make_inputs(B=3, h=7, w=9)
+    out = vlf(corr, visual, text)
+    for b in range(3):
+        alone = vlf(corr[b:b + 1], visual[b:b + 1], text)
+        torch.testing.assert_close(alone, out[b:b + 1], atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize('corr_channels', [1, C])
+def test_gradients_reach_all_parameters(corr_channels):
+    vlf = make_vlf(corr_channels).train()
+    corr, visual, text = make_inputs(
+        B=1, T=3, h=6, w=6, corr_channels=corr_channels)
+    corr.requires_grad_(True)
+    text.requires_grad_(True)
+    vlf(corr, visual, text).square().mean().backward()
+    for name, p in vlf.named_parameters():
+        assert p.grad is not None, name
+        assert torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+    assert corr.grad.abs().sum() > 0
+    assert text.grad.abs().sum() > 0
+
+
+def test_linear_attention_matches_explicit_formula():
+    torch.manual_seed(0)
+    attn = LinearClassAttention(C, E, num_heads=4)
+    x = torch.randn(2, 3, 5, C)
+    text = torch.randn(6, E)
+    out = attn(x, text)
+
+    heads, d = 4, C // 4
+    q = attn.feature_map(attn.q_proj(x)).view(2, 3, 5, heads, d)
+    k = attn.feature_map(attn.k_proj(text)).view(6, heads, d)
+    v = attn.v_proj(text).view(6, heads, d)
+    # Softmax-free attention written per query and per text row.
+    weights = torch.einsum('btpnd,snd->btpns', q, k)
+    ref = torch.einsum('btpns,sne->btpne', weights, v)
+    ref = ref / (weights.sum(-1, keepdim=True) + attn.eps)
+    ref = attn.out_proj(ref.reshape(2, 3, 5, C))
+    torch.testing.assert_close(out, ref, atol=ATOL, rtol=1e-5)
+
+
+def test_registered():
+    from mmseg.registry import MODELS
+    vlf = MODELS.build(
+        dict(
+            type='VLF', channels=C, text_channels=E, num_heads=2,
+            window_size=4))
+    assert isinstance(vlf, VLF)
