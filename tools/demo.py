@@ -76,6 +76,10 @@ def main(argv=None) -> dict:
     print(f'[demo] training done in {time.time() - start:.0f} s')
     # Test with visualisations of the predictions (MMSeg's hook).
     cfg.default_hooks.visualization.update(draw=True, interval=1)
+    # A visualizer of its own (the training runner's instance is still alive
+    # in this process) that writes into the work dir.
+    vis_dir = osp.join(args.work_dir, 'vis')
+    cfg.visualizer.update(name='escnet_demo_test', save_dir=vis_dir)
     cfg.load_from = osp.join(args.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
     cfg.resume = False
     tester = Runner.from_cfg(cfg)
@@ -83,7 +87,7 @@ def main(argv=None) -> dict:
     print_summary(metrics,
                   len(tester.test_dataloader.dataset.metainfo['classes']))
     print(f'[demo] checkpoint: {cfg.load_from}')
-    print(f'[demo] visualisations: {tester.log_dir}/vis_data/vis_image')
+    print(f'[demo] visualisations: {vis_dir}/vis_data/vis_image')
     return metrics
 
 

@@ -136,7 +136,9 @@ class CLIPBackbone(BaseModule):
 
     def _set_trainable(self) -> None:
         for name, param in self.clip.named_parameters():
-            if self.finetune == 'full':
+            if name == 'logit_scale':  # CLIP's contrastive scale: unused
+                param.requires_grad_(False)
+            elif self.finetune == 'full':
                 param.requires_grad_(True)
             elif self.finetune == 'attention':
                 # nn.MultiheadAttention params of both towers' resblocks.

@@ -55,3 +55,6 @@ model = dict(
     train_cfg=dict(),
     # class_chunk_size: classes per chunk at inference (None = all at once).
     test_cfg=dict(mode='whole', class_chunk_size=None))
+# Some parameters get no gradient in a step (e.g. SAM's "no mask" embedding
+# when mask prompts are used), which DistributedDataParallel must be told.
+find_unused_parameters = True
