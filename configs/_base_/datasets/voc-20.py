@@ -1,0 +1,47 @@
+# PASCAL VOC 2012 validation, 20 object classes (PAS-20); the background
+# is not evaluated (0 -> 255, 1..20 -> 0..19, boundaries 255). MMSeg layout:
+#   data/VOCdevkit/VOC2012/JPEGImages/*.jpg
+#   data/VOCdevkit/VOC2012/SegmentationClass/*.png
+#   data/VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt
+dataset_type = 'PascalVOC20Dataset'
+data_root = 'data/VOCdevkit/VOC2012'
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2560, 640), keep_ratio=True),
+    # Annotations are loaded after ``Resize``: metrics are computed at the
+    # original resolution.
+    dict(type='LoadSegAnnotations16'),
+    dict(type='PackSegInputs')
+]
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadSegAnnotations16')],
+            [dict(type='PackSegInputs')]
+        ])
+]
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/val.txt',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'], ignore_index=255)
+test_evaluator = val_evaluator

@@ -1,0 +1,29 @@
+"""Datasets and transforms for the ESC-Net benchmarks.
+
+Importing this package registers, in MMSeg's registries:
+
+* datasets: ``ADE20K847Dataset`` (A-847), ``PascalContext459Dataset``
+  (PC-459), ``PascalVOC20Dataset`` (PAS-20), ``PascalVOC20bDataset``
+  (PAS-20b), ``SyntheticShapesDataset``;
+* transforms: ``LoadSegAnnotations16`` (label loading without the ``uint8``
+  cast, needed by the 16-bit label sets).
+
+COCO-Stuff 164k, ADE20K-150 and PASCAL-Context-59 use MMSeg's own
+``COCOStuffDataset``, ``ADE20KDataset`` and ``PascalContextDataset59``.
+"""
+from .ade20k_847 import ADE20K_847_ADE_IDS, ADE20K_847_CLASSES, ADE20K847Dataset
+from .base import WideLabelSegDataset
+from .pascal_context_459 import (PASCAL_CONTEXT_459_CLASSES,
+                                 PascalContext459Dataset)
+from .synthetic import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
+                        SyntheticShapesDataset, generate_synthetic_dataset)
+from .transforms import LoadSegAnnotations16
+from .voc import VOC20_CLASSES, PascalVOC20bDataset, PascalVOC20Dataset
+
+__all__ = [
+    'ADE20K847Dataset', 'PascalContext459Dataset', 'PascalVOC20Dataset',
+    'PascalVOC20bDataset', 'SyntheticShapesDataset', 'WideLabelSegDataset',
+    'LoadSegAnnotations16', 'generate_synthetic_dataset',
+    'ADE20K_847_CLASSES', 'ADE20K_847_ADE_IDS', 'PASCAL_CONTEXT_459_CLASSES',
+    'VOC20_CLASSES', 'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE'
+]

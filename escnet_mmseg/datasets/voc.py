@@ -1,0 +1,69 @@
+"""PASCAL VOC 2012 validation set as the PAS-20 and PAS-20b benchmarks.
+
+Both read MMSeg's VOC layout (the raw ``SegmentationClass`` PNGs: 0 is
+background, 1..20 the object classes, 255 the object boundaries)::
+
+    data/VOCdevkit/VOC2012/
+        JPEGImages/2007_000033.jpg
+        SegmentationClass/2007_000033.png
+        ImageSets/Segmentation/val.txt
+
+* PAS-20 (:class:`PascalVOC20Dataset`): the 20 object classes only; the
+  background is not evaluated (``reduce_zero_label=True``: 0 -> 255, 1..20 ->
+  0..19, boundaries stay 255).
+* PAS-20b (:class:`PascalVOC20bDataset`): the 20 classes plus ``background``
+  (label 0), so the model has to tell the 20 classes from everything else.
+"""
+from mmseg.registry import DATASETS
+
+from .base import WideLabelSegDataset
+
+VOC20_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
+                 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
+                 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
+                 'train', 'tvmonitor')
+VOC_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
+               [0, 0, 128], [128, 0, 128], [0, 128, 128], [128, 128, 128],
+               [64, 0, 0], [192, 0, 0], [64, 128, 0], [192, 128, 0],
+               [64, 0, 128], [192, 0, 128], [64, 128, 128], [192, 128, 128],
+               [0, 64, 0], [128, 64, 0], [0, 192, 0], [128, 192, 0],
+               [0, 64, 128]]
+
+
+@DATASETS.register_module()
+class PascalVOC20Dataset(WideLabelSegDataset):
+    """PASCAL VOC 2012 with the 20 object classes (PAS-20)."""
+    METAINFO = dict(classes=VOC20_CLASSES, palette=VOC_PALETTE[1:])
+
+    def __init__(self,
+                 ann_file='',
+                 img_suffix='.jpg',
+                 seg_map_suffix='.png',
+                 reduce_zero_label=True,
+                 **kwargs) -> None:
+        super().__init__(
+            ann_file=ann_file,
+            img_suffix=img_suffix,
+            seg_map_suffix=seg_map_suffix,
+            reduce_zero_label=reduce_zero_label,
+            **kwargs)
+
+
+@DATASETS.register_module()
+class PascalVOC20bDataset(WideLabelSegDataset):
+    """PASCAL VOC 2012 with ``background`` + the 20 classes (PAS-20b)."""
+    METAINFO = dict(
+        classes=('background', ) + VOC20_CLASSES, palette=VOC_PALETTE)
+
+    def __init__(self,
+                 ann_file='',
+                 img_suffix='.jpg',
+                 seg_map_suffix='.png',
+                 reduce_zero_label=False,
+                 **kwargs) -> None:
+        super().__init__(
+            ann_file=ann_file,
+            img_suffix=img_suffix,
+            seg_map_suffix=seg_map_suffix,
+            reduce_zero_label=reduce_zero_label,
+            **kwargs)

@@ -1,0 +1,150 @@
+import copy
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmseg.registry import DATASETS
+
+from tests.datasets.tiny_data import (DATASET_NAMES, IMAGE_SHAPE,
+                                      SYNTHETIC_COUNTS, num_val_samples)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DATASET_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', '{}.py')
+EVAL_CFG = osp.join(REPO, 'configs', 'escnet', 'escnet_{}_test-{}.py')
+BENCHMARKS = {
+    # name -> (dataset type, number of classes, ignore index)
+    'ade20k-150': ('ADE20KDataset', 150, 255),
+    'ade20k-847': ('ADE20K847Dataset', 847, 65535),
+    'pascal-context-59': ('PascalContextDataset59', 59, 255),
+    'pascal-context-459': ('PascalContext459Dataset', 459, 65535),
+    'voc-20': ('PascalVOC20Dataset', 20, 255),
+    'voc-20b': ('PascalVOC20bDataset', 21, 255),
+}
+
+
+def build_with_root(dataset_cfg, root):
+    cfg = copy.deepcopy(dataset_cfg)
+    cfg.data_root = root
+    return DATASETS.build(cfg)
+
+
+def image_shape(name):
+    if name == 'synthetic':
+        return (SYNTHETIC_COUNTS['size'], ) * 2
+    return IMAGE_SHAPE
+
+
+@pytest.mark.parametrize('name', DATASET_NAMES)
+def test_dataset_config_test_split_builds(tiny_datasets, name):
+    cfg = Config.fromfile(DATASET_CFG.format(name))
+    assert cfg.data_root.startswith('data/')
+    assert cfg.test_evaluator.type == 'IoUMetric'
+    assert cfg.test_evaluator.iou_metrics == ['mIoU']
+    assert cfg.val_dataloader.batch_size == 1
+    ds = build_with_root(cfg.test_dataloader.dataset, tiny_datasets[name])
+    assert len(ds) == num_val_samples(name)
+    assert cfg.test_evaluator.ignore_index == ds.ignore_index
+    sample = ds[0]
+    gt = sample['data_samples'].gt_sem_seg
+    # Labels stay at the original resolution, the image is resized.
+    assert tuple(gt.shape) == image_shape(name)
+    if name != 'synthetic':
+        assert min(sample['inputs'].shape[1:]) == 640
+    valid = gt.data[gt.data != ds.ignore_index]
+    assert int(valid.max()) < len(ds.metainfo['classes'])
+
+
+@pytest.mark.parametrize('name', ['coco-stuff164k', 'synthetic'])
+def test_dataset_config_train_split_builds(tiny_datasets, name):
+    cfg = Config.fromfile(DATASET_CFG.format(name))
+    assert cfg.train_dataloader.sampler.type == 'InfiniteSampler'
+    ds = build_with_root(cfg.train_dataloader.dataset, tiny_datasets[name])
+    sample = ds[0]
+    assert tuple(sample['inputs'].shape[1:]) == tuple(cfg.crop_size) or (
+        name == 'synthetic'
+        and tuple(sample['inputs'].shape[1:]) == image_shape(name))
+    assert sample['data_samples'].gt_sem_seg.shape == sample['inputs'].shape[
+        1:]
+
+
+def test_coco_stuff_config_matches_paper_recipe():
+    cfg = Config.fromfile(DATASET_CFG.format('coco-stuff164k'))
+    assert cfg.dataset_type == 'COCOStuffDataset'
+    assert cfg.crop_size == (384, 384)
+    assert cfg.train_dataloader.batch_size == 1  # x 4 GPUs
+    types = [t['type'] for t in cfg.train_pipeline]
+    assert types == [
+        'LoadImageFromFile', 'LoadAnnotations', 'RandomResize', 'RandomCrop',
+        'RandomFlip', 'PhotoMetricDistortion', 'PackSegInputs'
+    ]
+    assert min(cfg.train_pipeline[2].scale) == 384
+
+
+def test_synthetic_config():
+    cfg = Config.fromfile(DATASET_CFG.format('synthetic'))
+    assert cfg.data_root == 'data/synthetic'
+    assert cfg.crop_size == (64, 64)
+    assert cfg.train_dataloader.batch_size == 4
+    assert cfg.train_dataloader.num_workers == 2
+    assert cfg.train_dataloader.persistent_workers
+    assert cfg.test_dataloader.batch_size == 1
+
+
+def test_runtime_and_schedule():
+    rt = Config.fromfile(osp.join(REPO, 'configs/_base_/default_runtime.py'))
+    assert rt.default_scope == 'mmseg'
+    assert rt.custom_imports.imports == ['escnet_mmseg']
+    assert not rt.custom_imports.allow_failed_imports
+    assert dict(type='VocabularyHook') in rt.custom_hooks
+    assert rt.visualizer.type == 'SegLocalVisualizer'
+    sch = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/schedules/schedule_80k.py'))
+    assert sch.optim_wrapper.type == 'OptimWrapper'
+    assert sch.optimizer.type == 'AdamW'
+    assert sch.optimizer.lr == 2e-4 and sch.optimizer.weight_decay == 1e-4
+    keys = sch.optim_wrapper.paramwise_cfg.custom_keys
+    assert keys.backbone.lr_mult == 0.01  # CLIP
+    assert any(k.startswith('sam_block') and v.lr_mult == 0.01
+               for k, v in keys.items())  # pretrained SAM layers
+    assert sch.optim_wrapper.clip_grad.max_norm > 0
+    assert sch.param_scheduler[0].type == 'CosineAnnealingLR'
+    assert sch.param_scheduler[0].end == 80000
+    assert sch.train_cfg.max_iters == 80000
+    assert sch.train_cfg.val_interval == 8000
+    ckpt = sch.default_hooks.checkpoint
+    assert not ckpt.by_epoch and ckpt.interval == 8000
+    assert ckpt.max_keep_ckpts == 3
+
+
+@pytest.mark.parametrize('backbone,crop,stride', [
+    ('vitb16', (384, 384), (256, 256)),
+    ('vitl14', (336, 336), (224, 224)),
+])
+@pytest.mark.parametrize('bench', sorted(BENCHMARKS))
+def test_eval_configs(tiny_datasets, backbone, crop, stride, bench):
+    type_, num_classes, ignore_index = BENCHMARKS[bench]
+    cfg = Config.fromfile(EVAL_CFG.format(backbone, bench))
+    train = Config.fromfile(
+        osp.join(REPO, 'configs', 'escnet', f'escnet_{backbone}_coco-stuff.py'))
+    # The model is the training config's, with sliding-window inference.
+    assert cfg.model.backbone == train.model.backbone
+    assert cfg.model.test_cfg.mode == 'slide'
+    assert tuple(cfg.model.test_cfg.crop_size) == crop
+    assert tuple(cfg.model.test_cfg.stride) == stride
+    chunk = cfg.model.test_cfg.get('class_chunk_size')
+    assert (chunk is not None) == (num_classes > 400)
+    # The data and metric are the benchmark's, with nothing left of COCO.
+    for key in ('val_dataloader', 'test_dataloader'):
+        loader = cfg[key]
+        assert loader.dataset.type == type_
+        assert 'coco' not in str(loader).lower()
+        assert loader.dataset.pipeline == cfg.test_pipeline
+    for key in ('val_evaluator', 'test_evaluator'):
+        assert cfg[key] == dict(
+            type='IoUMetric', iou_metrics=['mIoU'], ignore_index=ignore_index)
+    assert '_ds' not in cfg
+    assert cfg.pretty_text  # the merged config can be dumped
+    ds = build_with_root(cfg.test_dataloader.dataset, tiny_datasets[bench])
+    assert len(ds.metainfo['classes']) == num_classes
+    assert ds.ignore_index == ignore_index
+    assert ds[0]['data_samples'].gt_sem_seg.shape == IMAGE_SHAPE
