@@ -1,0 +1,160 @@
+"""Convert PASCAL-Context's full (459-class) labels to 16-bit TIFFs (PC-459).
+
+Input: VOC2010 (``VOCtrainval_03-May-2010.tar``) and the full PASCAL-Context
+annotation ``trainval.tar.gz``
+(https://cs.stanford.edu/~roozbeh/pascal-context/), whose
+``trainval/<id>.mat`` files hold a ``LabelMap`` with the ids 1..459 of
+``labels.txt``::
+
+    VOC2010/JPEGImages/*.jpg
+    VOC2010/trainval/*.mat
+    VOC2010/labels.txt             (optional; compared with our names)
+    VOC2010/ImageSets/SegmentationContext/val.txt (the 5105 validation ids;
+        written by pascal_context_59.py, or pass --split-file)
+
+Output (``configs/_base_/datasets/pascal-context-459.py``)::
+
+    VOC2010/annotations_detectron2/pc459_val/<id>.tif   (0..458, 65535)
+
+Label ``k`` becomes ``k - 1``; 0 (unlabelled, if present) becomes 65535.
+Usage::
+
+    python tools/dataset_converters/pascal_context_459.py \
+        data/VOCdevkit/VOC2010 --nproc 16
+"""
+import argparse
+import os.path as osp
+import sys
+from functools import partial
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+sys.path.insert(1, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+from converter_common import (  # noqa: E402
+    ConversionError, add_common_args, check_outputs, make_parent_dirs,
+    require_dir, require_file, run_main, run_tasks)
+
+from escnet_mmseg.datasets.pascal_context_459 import \
+    PASCAL_CONTEXT_459_CLASSES  # noqa: E402
+
+IGNORE = 65535
+NUM_CLASSES = len(PASCAL_CONTEXT_459_CLASSES)
+
+
+def read_label_map(path: str) -> np.ndarray:
+    from scipy.io import loadmat
+    try:
+        mat = loadmat(path)
+    except Exception as e:  # scipy raises several types for bad files
+        raise ConversionError(f'{path}: cannot read the .mat file ({e})')
+    if 'LabelMap' not in mat:
+        keys = sorted(k for k in mat if not k.startswith('__'))
+        raise ConversionError(f'{path}: no LabelMap variable (has {keys})')
+    return np.asarray(mat['LabelMap'])
+
+
+def to_train_ids(label: np.ndarray, path: str) -> np.ndarray:
+    label = label.astype(np.int64)
+    if label.ndim != 2:
+        raise ConversionError(f'{path}: LabelMap has shape {label.shape}')
+    lo, hi = int(label.min()), int(label.max())
+    if lo < 0 or hi > NUM_CLASSES:
+        raise ConversionError(
+            f'{path}: label ids span [{lo}, {hi}], expected 0..{NUM_CLASSES}')
+    out = (label - 1).astype(np.int64)
+    out[label == 0] = IGNORE
+    return out.astype(np.uint16)
+
+
+def convert_sample(task) -> None:
+    src, dst = task
+    Image.fromarray(to_train_ids(read_label_map(src), src)).save(dst)
+
+
+def check_labels_txt(path: str) -> int:
+    """Compare ``labels.txt`` ("k: name" lines) with our class list.
+
+    Only warns: the class names are not stored in the output. Returns the
+    number of differences.
+    """
+    names = {}
+    with open(path) as f:
+        for line in f:
+            if ':' in line:
+                k, name = line.split(':', 1)
+                names[int(k.strip())] = name.strip()
+    expected = {i + 1: n for i, n in enumerate(PASCAL_CONTEXT_459_CLASSES)}
+    wrong = [(k, names.get(k), n) for k, n in expected.items()
+             if names.get(k) != n]
+    if wrong:
+        k, got, want = wrong[0]
+        print(f'warning: {path} differs from the class list of '
+              f'PascalContext459Dataset in {len(wrong)} places, e.g. id {k}: '
+              f'{got!r} instead of {want!r}; check that the .mat files use '
+              'the standard 459-class ids')
+    return len(wrong)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert PASCAL-Context 459-class .mat labels to 16-bit '
+        'TIFFs.')
+    parser.add_argument('voc2010', help='the VOCdevkit/VOC2010 folder')
+    parser.add_argument(
+        '--mat-dir', help='folder of <id>.mat files (default: '
+        'VOC2010/trainval)')
+    parser.add_argument(
+        '--split-file',
+        help='ids to convert, one per line (default: VOC2010/ImageSets/'
+        'SegmentationContext/val.txt, else VOC2010/pascalcontext_val.txt)')
+    parser.add_argument(
+        '-o', '--out-dir', help='output folder (default: '
+        'VOC2010/annotations_detectron2/pc459_val)')
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    root = args.voc2010
+    require_dir(root, 'VOC2010 folder')
+    mat_dir = args.mat_dir or osp.join(root, 'trainval')
+    require_dir(mat_dir, 'PASCAL-Context .mat folder (from trainval.tar.gz)')
+    split_file = args.split_file
+    if split_file is None:
+        candidates = [
+            osp.join(root, 'ImageSets', 'SegmentationContext', 'val.txt'),
+            osp.join(root, 'pascalcontext_val.txt')
+        ]
+        split_file = next((c for c in candidates if osp.isfile(c)), None)
+        if split_file is None:
+            raise ConversionError(
+                'validation split file not found (looked for '
+                f'{" and ".join(candidates)}); run pascal_context_59.py '
+                'first or pass --split-file')
+    require_file(split_file, 'split file')
+    labels_txt = osp.join(root, 'labels.txt')
+    if osp.isfile(labels_txt):
+        check_labels_txt(labels_txt)
+    out_dir = args.out_dir or osp.join(root, 'annotations_detectron2',
+                                       'pc459_val')
+    with open(split_file) as f:
+        ids = [line.strip() for line in f if line.strip()]
+    tasks = [(osp.join(mat_dir, i + '.mat'), osp.join(out_dir, i + '.tif'))
+             for i in ids]
+    missing = [t[0] for t in tasks if not osp.isfile(t[0])]
+    if missing:
+        raise ConversionError(
+            f'{len(missing)} of {len(tasks)} .mat files listed in '
+            f'{split_file} are missing, e.g. {missing[0]}')
+    check_outputs([t[1] for t in tasks], args.overwrite)
+    make_parent_dirs([t[1] for t in tasks])
+    run_tasks(partial(convert_sample), tasks, args.nproc)
+    print(f'\nwrote {len(tasks)} 16-bit label maps to {out_dir}')
+
+
+if __name__ == '__main__':
+    sys.exit(run_main(main))
