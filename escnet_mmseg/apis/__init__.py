@@ -1,3 +1,3 @@
-from .inferencer import OpenVocabInferencer, make_palette
+from .inferencer import OpenVocabInferencer
 
-__all__ = ['OpenVocabInferencer', 'make_palette']
+__all__ = ['OpenVocabInferencer']

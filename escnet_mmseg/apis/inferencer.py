@@ -1,17 +1,11 @@
 """MMSeg's inferencer with a free vocabulary."""
-from typing import List, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
-import numpy as np
 from mmseg.apis import MMSegInferencer
 from mmseg.utils import get_classes
 
+from ..datasets.base import make_palette
 from ..models.text_encoder import validate_vocabulary
-
-
-def make_palette(num_classes: int, seed: int = 2025) -> List[List[int]]:
-    """A fixed pseudo-random colour per class index."""
-    rng = np.random.RandomState(seed)
-    return rng.randint(0, 256, size=(num_classes, 3)).tolist()
 
 
 class OpenVocabInferencer(MMSegInferencer):
@@ -56,7 +50,7 @@ class OpenVocabInferencer(MMSegInferencer):
             classes = get_classes(classes)
         classes = list(validate_vocabulary(classes))
         palette = [list(c) for c in palette] if palette else make_palette(
-            len(classes))
+            len(classes), seed=len(classes))
         if len(palette) != len(classes):
             raise ValueError(f'{len(classes)} classes but {len(palette)} '
                              f'palette colours')
