@@ -128,3 +128,23 @@ def test_finetune_modes_select_parameters():
     with pytest.raises(ValueError, match='finetune'):
         CLIPBackbone(model_cfg=cfg, pretrained=None, out_indices=(1, 2),
                      finetune='mlp')
+
+
+def test_pretrained_tag_goes_through_open_clip_download(monkeypatch, tmp_path):
+    """'openai' resolves to open_clip's download of that tag (no network
+    here: the download function is replaced by one returning a file)."""
+    import open_clip.factory as factory
+
+    from escnet_mmseg.models.clip_backbone import resolve_clip_weights
+    seen = {}
+
+    def fake_download(cfg, *args, **kwargs):
+        seen.update(cfg)
+        return str(tmp_path / 'downloaded.bin')
+
+    monkeypatch.setattr(factory, 'download_pretrained', fake_download)
+    path = resolve_clip_weights('ViT-L-14-336', 'openai')
+    assert path.endswith('downloaded.bin')
+    assert seen.get('quick_gelu') is True  # OpenAI weights use QuickGELU
+    with pytest.raises(FileNotFoundError, match='not-a-tag'):
+        resolve_clip_weights('ViT-L-14-336', 'not-a-tag')
