@@ -60,9 +60,12 @@ def test_dataset_config_train_split_builds(tiny_datasets, name):
     assert cfg.train_dataloader.sampler.type == 'InfiniteSampler'
     ds = build_with_root(cfg.train_dataloader.dataset, tiny_datasets[name])
     sample = ds[0]
-    assert tuple(sample['inputs'].shape[1:]) == tuple(cfg.crop_size) or (
-        name == 'synthetic'
-        and tuple(sample['inputs'].shape[1:]) == image_shape(name))
+    # Random scale jitter can leave an image below the crop size (the data
+    # preprocessor pads it); it is never above.
+    shape = tuple(sample['inputs'].shape[1:])
+    assert all(s <= c for s, c in zip(shape, cfg.crop_size)), shape
+    if name == 'synthetic':
+        assert shape == image_shape(name)
     assert sample['data_samples'].gt_sem_seg.shape == sample['inputs'].shape[
         1:]
 
