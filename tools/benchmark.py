@@ -8,7 +8,8 @@
 Models are built with random weights (no CLIP or SAM file is read). ``params``
 builds on the meta device, so even ViT-L needs no memory. ``model`` compares
 chunked with unchunked inference in one run: time per image and peak memory
-(CUDA: max allocated; CPU: peak RSS of a fresh process per setting).
+(CUDA: max allocated; CPU: growth of the peak RSS over the built model, in a
+fresh process per setting).
 """
 import argparse
 import json
@@ -71,6 +72,7 @@ def _time_model(args, chunk: int) -> dict:
     h, w = model.backbone.image_size
     images = torch.randn(1, 3, h, w, device=args.device)
     cuda = args.device.startswith('cuda')
+    base = _cpu_peak_mib()  # the built model and inputs, before inference
     with torch.no_grad():
         model._forward(images)  # warm-up (text cache, kernels)
         if cuda:
@@ -85,9 +87,13 @@ def _time_model(args, chunk: int) -> dict:
     if cuda:
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
-        import resource
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = _cpu_peak_mib() - base  # what inference added at its peak
     return dict(chunk=chunk or 'all', seconds=seconds, peak_mib=peak)
+
+
+def _cpu_peak_mib() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bench_model(args) -> list:
