@@ -73,6 +73,10 @@ def test_vocabulary_hook_switches_per_phase():
     assert model.vocabulary == ('a', 'b')
     hook.before_test(runner)
     assert model.vocabulary == ('f', )
+    runner.model = SimpleNamespace(module=SimpleNamespace(module=model))
+    runner.test_dataloader.dataset.metainfo = dict(classes=('g', 'h'))
+    hook.before_test(runner)  # through DDP / SegTTAModel wrappers
+    assert model.vocabulary == ('g', 'h')
     runner.test_dataloader.dataset.metainfo = {}
     with pytest.raises(ValueError, match='test dataset has no "classes"'):
         hook.before_test(runner)

@@ -83,6 +83,16 @@ def test_training_learns_and_test_reports_miou(tmp_path, data_root):
     meta = torch.load(ckpt, map_location='cpu', weights_only=False)['meta']
     assert 'circle' in meta['dataset_meta']['classes']
     assert list((tmp_path / 'vis').rglob('*.png'))
+    # test-time augmentation wraps the model in SegTTAModel
+    out = subprocess.run([
+        sys.executable,
+        str(REPO / 'tools' / 'test.py'),
+        str(TINY_CONFIG),
+        str(ckpt), '--tta', '--work-dir',
+        str(tmp_path / 'tta'), '--cfg-options', *_data_options(data_root)
+    ], check=True, env=_env(), capture_output=True, text=True)
+    tta_miou = float(re.findall(r'mIoU: ([\d.]+)', out.stdout + out.stderr)[-1])
+    assert tta_miou > 5 * CHANCE_MIOU
 
 
 def test_resume_continues_from_saved_iteration(tmp_path, data_root):

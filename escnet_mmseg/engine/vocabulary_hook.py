@@ -2,7 +2,6 @@
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 from mmseg.registry import HOOKS
 
@@ -31,8 +30,10 @@ class VocabularyHook(Hook):
         if classes is None:
             raise ValueError(f'the {phase} dataset has no "classes" in its '
                              f'metainfo: an open-vocabulary model needs them')
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = runner.model
+        # Unwrap DDP and test-time-augmentation wrappers (SegTTAModel).
+        while not hasattr(model, 'set_vocabulary') and hasattr(model, 'module'):
+            model = model.module
         model.set_vocabulary(classes)
 
     def before_train(self, runner) -> None:
