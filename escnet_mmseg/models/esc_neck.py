@@ -1,5 +1,5 @@
 """The stack of N ESC blocks between CLIP and the decoder."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -11,17 +11,13 @@ from torch import Tensor, nn
 from ..utils import load_sam_checkpoint
 from .esc_block import ESCBlock
 from .sam_block import PROMPT_TYPES, build_prompt_encoder
+from .utils import class_chunks
 
 
 def cosine_correlation(visual: Tensor, text: Tensor) -> Tensor:
     """Eq. (1): cosine similarity (B, T, h, w) of (B, E, h, w) and (T, E)."""
     return torch.einsum('behw,te->bthw', F.normalize(visual, dim=1),
                         F.normalize(text, dim=-1))
-
-
-def _chunks(total: int, size: Optional[int]) -> List[slice]:
-    size = total if not size else size
-    return [slice(i, min(i + size, total)) for i in range(0, total, size)]
 
 
 @MODELS.register_module()
@@ -142,7 +138,7 @@ class ESCNeck(BaseModule):
         corr = cosine_correlation(visual, text).unsqueeze(2)
         image_pe = (self.prompt_encoder.get_dense_pe()
                     if self.prompt_encoder is not None else None)
-        chunks = _chunks(text.shape[0], class_chunk_size)
+        chunks = class_chunks(text.shape[0], class_chunk_size)
         for block in self.blocks:
             # The PPG's class softmax needs every class; the rest is per class.
             prompts = block.ppg(block.class_logits(corr))

@@ -95,12 +95,10 @@ class ESCNet(EncoderDecoder):
 
     # ------------------------------------------------------------------
     def _class_chunk_size(self) -> Optional[int]:
+        # Chunking is an inference option (validated by class_chunks).
         if self.training or self.test_cfg is None:
             return None
-        size = self.test_cfg.get('class_chunk_size')
-        if size is not None and int(size) < 1:
-            raise ValueError(f'class_chunk_size must be >= 1, got {size}')
-        return size
+        return self.test_cfg.get('class_chunk_size')
 
     def extract_feat(self, inputs: Tensor) -> Dict[str, object]:
         """Correlation features of every class.

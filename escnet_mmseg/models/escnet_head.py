@@ -16,6 +16,8 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
+from .utils import class_chunks
+
 
 class UpBlock(nn.Module):
     """One decoder stage: bilinear x2, fuse a skip feature, two 3x3 convs.
@@ -264,15 +266,8 @@ class ESCNetHead(BaseDecodeHead):
             raise ValueError('corr must be (B, T, C, h, w), got '
                              f'{tuple(corr.shape)}')
         skip_terms = self._skip_terms(inputs['skips'])
-        chunk = inputs.get('class_chunk_size')
-        num_classes = corr.shape[1]
-        if chunk is None or chunk >= num_classes:
+        chunks = class_chunks(corr.shape[1], inputs.get('class_chunk_size'))
+        if len(chunks) == 1:
             return self._decode(corr, skip_terms)
-        if chunk < 1:
-            raise ValueError(
-                f'class_chunk_size must be positive, got {chunk}')
-        return torch.cat([
-            self._decode(corr[:, start:start + chunk], skip_terms)
-            for start in range(0, num_classes, chunk)
-        ],
+        return torch.cat([self._decode(corr[:, c], skip_terms) for c in chunks],
                          dim=1)

@@ -144,3 +144,9 @@ def test_config_forward_backward_through_registry():
         preds = model(**model.data_preprocessor(data, False), mode='predict')
     assert preds[0].pred_sem_seg.data.shape == (1, 64, 64)
     assert preds[0].seg_logits.data.shape == (6, 64, 64)
+
+
+def test_bad_class_chunk_size_is_rejected(model):
+    with pytest.raises(ValueError, match='class_chunk_size must be >= 1'):
+        _logits(model, torch.randn(1, 3, 64, 64), chunk=0)
+    model.test_cfg['class_chunk_size'] = None
