@@ -12,7 +12,7 @@ unlabelled pixels, so they must be loaded with ``LoadSegAnnotations16``.
 """
 from mmseg.registry import DATASETS
 
-from .base import WideLabelSegDataset, make_palette
+from .base import TiffLabelSegDataset, make_palette
 
 # Several names list WordNet synonyms ("person, individual, someone, ...").
 # The text encoder reads the first one.
@@ -354,7 +354,7 @@ assert len(ADE20K_847_ADE_IDS) == 847, len(ADE20K_847_ADE_IDS)
 
 
 @DATASETS.register_module()
-class ADE20K847Dataset(WideLabelSegDataset):
+class ADE20K847Dataset(TiffLabelSegDataset):
     """ADE20K-Full validation set with 847 classes (A-847).
 
     Layout (written by ``tools/dataset_converters/ade20k_847.py``)::
@@ -369,17 +369,3 @@ class ADE20K847Dataset(WideLabelSegDataset):
     METAINFO = dict(
         classes=ADE20K_847_CLASSES,
         palette=make_palette(len(ADE20K_847_CLASSES), seed=847))
-    LABEL_MAP_IGNORE = 65535
-
-    def __init__(self,
-                 img_suffix='.jpg',
-                 seg_map_suffix='.tif',
-                 reduce_zero_label=False,
-                 ignore_index=65535,
-                 **kwargs) -> None:
-        super().__init__(
-            img_suffix=img_suffix,
-            seg_map_suffix=seg_map_suffix,
-            reduce_zero_label=reduce_zero_label,
-            ignore_index=ignore_index,
-            **kwargs)

@@ -162,3 +162,22 @@ class WideLabelSegDataset(BaseSegDataset):
                 f'{type(self).__name__}: {len(missing)} file(s) listed by '
                 f'{source} are missing:\n  {shown}{more}\n{DOCS_HINT}.')
         return data_list
+
+
+class TiffLabelSegDataset(WideLabelSegDataset):
+    """16-bit TIFF label sets (A-847, PC-459): ``.jpg`` images, ``.tif``
+    labels, class ids from 0, ``65535`` for unlabelled pixels."""
+    LABEL_MAP_IGNORE = 65535
+
+    def __init__(self,
+                 img_suffix='.jpg',
+                 seg_map_suffix='.tif',
+                 reduce_zero_label=False,
+                 ignore_index=65535,
+                 **kwargs) -> None:
+        super().__init__(
+            img_suffix=img_suffix,
+            seg_map_suffix=seg_map_suffix,
+            reduce_zero_label=reduce_zero_label,
+            ignore_index=ignore_index,
+            **kwargs)

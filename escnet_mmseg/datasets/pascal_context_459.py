@@ -13,7 +13,7 @@ unlabelled pixels, written by
 """
 from mmseg.registry import DATASETS
 
-from .base import WideLabelSegDataset, make_palette
+from .base import TiffLabelSegDataset, make_palette
 
 PASCAL_CONTEXT_459_CLASSES = (
     'accordion', 'aeroplane', 'airconditioner', 'antenna', 'artillery',
@@ -96,7 +96,7 @@ assert len(PASCAL_CONTEXT_459_CLASSES) == 459, len(PASCAL_CONTEXT_459_CLASSES)
 
 
 @DATASETS.register_module()
-class PascalContext459Dataset(WideLabelSegDataset):
+class PascalContext459Dataset(TiffLabelSegDataset):
     """PASCAL-Context validation set with its full 459 classes (PC-459).
 
     Layout::
@@ -113,19 +113,6 @@ class PascalContext459Dataset(WideLabelSegDataset):
     METAINFO = dict(
         classes=PASCAL_CONTEXT_459_CLASSES,
         palette=make_palette(len(PASCAL_CONTEXT_459_CLASSES), seed=459))
-    LABEL_MAP_IGNORE = 65535
 
-    def __init__(self,
-                 img_suffix='.jpg',
-                 seg_map_suffix='.tif',
-                 reduce_zero_label=False,
-                 ignore_index=65535,
-                 list_from='ann',
-                 **kwargs) -> None:
-        super().__init__(
-            img_suffix=img_suffix,
-            seg_map_suffix=seg_map_suffix,
-            reduce_zero_label=reduce_zero_label,
-            ignore_index=ignore_index,
-            list_from=list_from,
-            **kwargs)
+    def __init__(self, list_from='ann', **kwargs) -> None:
+        super().__init__(list_from=list_from, **kwargs)
