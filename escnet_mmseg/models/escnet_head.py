@@ -208,6 +208,18 @@ class ESCNetHead(BaseDecodeHead):
         self.conv_seg = nn.Conv2d(self.channels, 1, kernel_size=3, padding=1)
         self.dropout = None
 
+    @property
+    def use_sigmoid(self) -> bool:
+        """Whether the model is trained with per-class sigmoid losses.
+
+        Test-time probabilities are then ``sigmoid(logits)`` per class,
+        otherwise ``softmax`` over the classes.
+        """
+        losses = (self.loss_decode if isinstance(self.loss_decode,
+                                                 nn.ModuleList) else
+                  [self.loss_decode])
+        return any(getattr(loss, 'use_sigmoid', False) for loss in losses)
+
     def _skip_terms(self, skips: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
         """Per-image skip contributions of the two stages.
 
