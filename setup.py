@@ -31,6 +31,8 @@ setup(
     python_requires='>=3.8',
     packages=find_packages(include=['escnet_mmseg', 'escnet_mmseg.*']),
     include_package_data=True,
+    # The benchmarks' prompt lists (escnet_mmseg/datasets/prompts.py).
+    package_data={'escnet_mmseg.datasets': ['class_lists/*.json']},
     install_requires=(read_requirements('torch') + read_requirements('mmcv') +
                       read_requirements('runtime')),
     extras_require=dict(tests=read_requirements('tests')),

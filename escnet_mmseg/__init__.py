@@ -11,6 +11,6 @@ from . import ops  # noqa: F401  registers the escnet::pseudo_prompts op
 from .version import __version__
 
 if find_spec('mmseg') is not None:
-    from . import apis, datasets, engine, models  # noqa: F401
+    from . import apis, datasets, engine, evaluation, models  # noqa: F401
 
 __all__ = ['__version__']

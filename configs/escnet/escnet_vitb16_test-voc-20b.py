@@ -1,27 +1,22 @@
 # ESC-Net ViT-B/16 (trained on COCO-Stuff) evaluated on
-# PASCAL VOC-20 with background (PAS-20b):
+# PASCAL VOC, 20 classes + background (PAS-20b),
+# with CAT-Seg's protocol (docs/train_test.md):
 #   tools/dist_test.sh configs/escnet/escnet_vitb16_test-voc-20b.py CHECKPOINT 4
-# Model and runtime come from the training config; data, metric and
-# vocabulary (the dataset's class names) from ../_base_/datasets/voc-20b.py.
-# MMEngine refuses a key defined by two `_base_` files and the training
-# config already defines the COCO-Stuff dataloaders, so the dataset file is
-# read here and replaces them.
-_base_ = ['./escnet_vitb16_coco-stuff.py']
-
-import mmengine.config as _mmcfg  # noqa: E402
-
-_ds = _mmcfg.Config.fromfile(
-    '{{ fileDirname }}/../_base_/datasets/voc-20b.py')
-dataset_type = _ds.dataset_type
-data_root = _ds.data_root
-test_pipeline = _ds.test_pipeline
-tta_pipeline = _ds.tta_pipeline
-val_dataloader = dict(_ds.val_dataloader, _delete_=True)
-test_dataloader = dict(_ds.test_dataloader, _delete_=True)
-val_evaluator = dict(_ds.val_evaluator, _delete_=True)
-test_evaluator = dict(_ds.test_evaluator, _delete_=True)
-del _ds
-
-# Sliding-window inference with windows of the CLIP input size.
+# The model is asked for the 59 names of CAT-Seg's voc20b.json
+# (escnet_mmseg/datasets/prompts.py).
+# The 39 PASCAL-Context prompts after the 20 VOC classes are scored as
+# background (PromptIoUMetric); mIoU over background + 20 classes.
+_base_ = [
+    '../_base_/models/escnet_vitb16.py', '../_base_/datasets/voc-20b.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/test_only.py'
+]
+# The test image resized to 640x640, 2x2 windows of 384 at stride 256
+# plus the whole image as a global view (5 views, one batch), class
+# probabilities fused back at 640x640, then resized to the image size.
 model = dict(
-    test_cfg=dict(mode='slide', crop_size=(384, 384), stride=(256, 256)))
+    test_cfg=dict(
+        mode='slide_global',
+        out_size=(640, 640),
+        crop_size=(384, 384),
+        stride=(256, 256),
+        global_view=True))

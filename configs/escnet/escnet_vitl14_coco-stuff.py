@@ -1,13 +1,13 @@
 # ESC-Net, CLIP ViT-L/14 @ 336 (24x24 tokens), trained on COCO-Stuff 164k:
-# the paper's main model (Table 1, 451.3 M parameters).
-_base_ = ['./escnet_vitb16_coco-stuff.py']
+# the paper's main model (Table 1, 451.3 M parameters). Same recipe as
+# escnet_vitb16_coco-stuff.py.
+_base_ = [
+    '../_base_/models/escnet_vitl14.py', '../_base_/datasets/coco-stuff164k.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_80k.py'
+]
 crop_size = (336, 336)
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(
-        model_name='ViT-L-14-336', image_size=336, out_indices=(7, 15)),
-    neck=dict(clip_channels=768),
-    decode_head=dict(skip_in_channels=1024))
+model = dict(data_preprocessor=dict(size=crop_size))
+optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')
 # The COCO-Stuff pipeline at the 336 px CLIP input (short side ~336, long
 # side capped at 4x, as the 384 px base).
 train_pipeline = [

@@ -10,9 +10,13 @@ Importing this package registers, in MMSeg's registries:
 
 COCO-Stuff 164k, ADE20K-150 and PASCAL-Context-59 use MMSeg's own
 ``COCOStuffDataset``, ``ADE20KDataset`` and ``PascalContextDataset59``.
+
+The names the model is asked for on each benchmark (CAT-Seg's prompt
+lists) are in :mod:`.prompts`.
 """
 from .ade20k_847 import ADE20K_847_ADE_IDS, ADE20K_847_CLASSES, ADE20K847Dataset
 from .base import WideLabelSegDataset
+from .prompts import PROMPT_LISTS, dataset_prompts, load_prompts
 from .pascal_context_459 import (PASCAL_CONTEXT_459_CLASSES,
                                  PascalContext459Dataset)
 from .synthetic import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
@@ -25,5 +29,6 @@ __all__ = [
     'PascalVOC20bDataset', 'SyntheticShapesDataset', 'WideLabelSegDataset',
     'LoadSegAnnotations16', 'generate_synthetic_dataset',
     'ADE20K_847_CLASSES', 'ADE20K_847_ADE_IDS', 'PASCAL_CONTEXT_459_CLASSES',
-    'VOC20_CLASSES', 'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE'
+    'VOC20_CLASSES', 'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE', 'PROMPT_LISTS',
+    'load_prompts', 'dataset_prompts'
 ]

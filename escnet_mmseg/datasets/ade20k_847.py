@@ -13,6 +13,7 @@ unlabelled pixels, so they must be loaded with ``LoadSegAnnotations16``.
 from mmseg.registry import DATASETS
 
 from .base import TiffLabelSegDataset, make_palette
+from .prompts import load_prompts
 
 # Several names list WordNet synonyms ("person, individual, someone, ...").
 # The text encoder reads the first one.
@@ -368,4 +369,5 @@ class ADE20K847Dataset(TiffLabelSegDataset):
     """
     METAINFO = dict(
         classes=ADE20K_847_CLASSES,
-        palette=make_palette(len(ADE20K_847_CLASSES), seed=847))
+        palette=make_palette(len(ADE20K_847_CLASSES), seed=847),
+        prompts=load_prompts('ade847'))

@@ -14,6 +14,7 @@ unlabelled pixels, written by
 from mmseg.registry import DATASETS
 
 from .base import TiffLabelSegDataset, make_palette
+from .prompts import load_prompts
 
 PASCAL_CONTEXT_459_CLASSES = (
     'accordion', 'aeroplane', 'airconditioner', 'antenna', 'artillery',
@@ -112,7 +113,8 @@ class PascalContext459Dataset(TiffLabelSegDataset):
     """
     METAINFO = dict(
         classes=PASCAL_CONTEXT_459_CLASSES,
-        palette=make_palette(len(PASCAL_CONTEXT_459_CLASSES), seed=459))
+        palette=make_palette(len(PASCAL_CONTEXT_459_CLASSES), seed=459),
+        prompts=load_prompts('pc459'))
 
     def __init__(self, list_from='ann', **kwargs) -> None:
         super().__init__(list_from=list_from, **kwargs)

@@ -12,11 +12,16 @@ background, 1..20 the object classes, 255 the object boundaries)::
   background is not evaluated (``reduce_zero_label=True``: 0 -> 255, 1..20 ->
   0..19, boundaries stay 255).
 * PAS-20b (:class:`PascalVOC20bDataset`): the 20 classes plus ``background``
-  (label 0), so the model has to tell the 20 classes from everything else.
+  (label 0), scored as published (CAT-Seg's ``voc20b.json`` and VOC-b
+  evaluator): the model is not asked for "background" but for the 20 VOC
+  classes followed by the 39 other PASCAL-Context-59 classes, and a pixel
+  predicted as one of those 39 counts as background
+  (``metainfo['prompt_to_label']``, applied by ``PromptIoUMetric``).
 """
 from mmseg.registry import DATASETS
 
 from .base import WideLabelSegDataset
+from .prompts import load_prompts
 
 VOC20_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
                  'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
@@ -33,7 +38,10 @@ VOC_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
 @DATASETS.register_module()
 class PascalVOC20Dataset(WideLabelSegDataset):
     """PASCAL VOC 2012 with the 20 object classes (PAS-20)."""
-    METAINFO = dict(classes=VOC20_CLASSES, palette=VOC_PALETTE[1:])
+    METAINFO = dict(
+        classes=VOC20_CLASSES,
+        palette=VOC_PALETTE[1:],
+        prompts=load_prompts('voc20'))
 
     def __init__(self,
                  ann_file='',
@@ -51,9 +59,17 @@ class PascalVOC20Dataset(WideLabelSegDataset):
 
 @DATASETS.register_module()
 class PascalVOC20bDataset(WideLabelSegDataset):
-    """PASCAL VOC 2012 with ``background`` + the 20 classes (PAS-20b)."""
+    """PASCAL VOC 2012 with ``background`` + the 20 classes (PAS-20b).
+
+    Labels: 0 background, 1..20 the VOC classes. Prompts: CAT-Seg's 59
+    (VOC classes 0..19, then 39 context classes); prompt ``i < 20`` is label
+    ``i + 1``, every context prompt is label 0 (background).
+    """
     METAINFO = dict(
-        classes=('background', ) + VOC20_CLASSES, palette=VOC_PALETTE)
+        classes=('background', ) + VOC20_CLASSES,
+        palette=VOC_PALETTE,
+        prompts=load_prompts('voc20b'),
+        prompt_to_label=tuple(range(1, 21)) + (0, ) * 39)
 
     def __init__(self,
                  ann_file='',

@@ -1,3 +1,3 @@
-from .vocabulary_hook import VocabularyHook
+from .vocabulary_hook import VocabularyHook, dataset_vocabulary
 
-__all__ = ['VocabularyHook']
+__all__ = ['VocabularyHook', 'dataset_vocabulary']

@@ -5,21 +5,49 @@ from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 from mmseg.registry import HOOKS
 
+from ..datasets.prompts import dataset_prompts
+
+
+def dataset_vocabulary(dataset) -> Optional[tuple]:
+    """The names the model is asked for on ``dataset``.
+
+    Its prompts (``metainfo['prompts']``, or a benchmark's prompt list, see
+    :func:`~escnet_mmseg.datasets.prompts.dataset_prompts`) when it has
+    them, else its class names. None when it has neither.
+
+    Raises:
+        ValueError: prompts whose number matches neither the classes nor
+            ``metainfo['prompt_to_label']``.
+    """
+    meta = getattr(dataset, 'metainfo', None) or {}
+    classes = tuple(meta.get('classes') or ())
+    prompts = dataset_prompts(dataset)
+    if prompts is None:
+        return classes or None
+    mapping = meta.get('prompt_to_label')
+    expected = len(mapping) if mapping is not None else len(classes)
+    if len(prompts) != expected:
+        raise ValueError(
+            f'{type(dataset).__name__}: {len(prompts)} prompts but '
+            f'{expected} ' + ('entries in metainfo["prompt_to_label"]'
+                              if mapping is not None else 'classes') +
+            '; each prompt needs a label')
+    return prompts
+
 
 def _classes_of(dataloader) -> Optional[tuple]:
-    dataset = getattr(dataloader, 'dataset', None)
-    meta = getattr(dataset, 'metainfo', None) or {}
-    classes = meta.get('classes')
-    return tuple(classes) if classes else None
+    return dataset_vocabulary(getattr(dataloader, 'dataset', None))
 
 
 @HOOKS.register_module()
 class VocabularyHook(Hook):
     """Sets the open-vocabulary model's class names per phase.
 
-    Training uses the train set's ``metainfo['classes']``; validation and
-    testing switch to their dataset's classes (e.g. ADE-847 names for a model
-    trained on COCO-Stuff) and training switches back afterwards.
+    Training uses the train set's vocabulary; validation and testing switch
+    to their dataset's (e.g. the A-847 prompts for a model trained on
+    COCO-Stuff) and training switches back afterwards. A dataset's
+    vocabulary is its benchmark prompt list when it has one, else its
+    ``metainfo['classes']`` (see :func:`dataset_vocabulary`).
     """
 
     priority = 'VERY_HIGH'

@@ -4,12 +4,20 @@ from typing import Dict, List, Optional, Sequence
 import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
+from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, SampleList
+from mmseg.structures import SegDataSample
+from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
+from .esc_neck import cosine_correlation
+from .slide_global import check_layout, fuse_views, make_views
 from .text_encoder import validate_vocabulary
+
+# Logit of the classes left out by ``test_cfg.max_classes`` (CAT-Seg's value).
+DROPPED_CLASS_LOGIT = -100.
 
 
 @MODELS.register_module()
@@ -27,9 +35,21 @@ class ESCNet(EncoderDecoder):
         text_encoder: :class:`ESCTextEncoder` config.
         neck: :class:`ESCNeck` config.
         decode_head: :class:`ESCNetHead` config.
-        test_cfg: ``mode`` ('whole' | 'slide'), ``crop_size``/``stride`` for
-            slide, ``class_chunk_size`` (int or None) to bound memory for
-            large vocabularies.
+        test_cfg: Inference options:
+
+            - ``mode``: ``'whole'``, ``'slide'`` (MMSeg's) or
+              ``'slide_global'`` (CAT-Seg's protocol, see
+              :meth:`slide_global_inference`);
+            - ``crop_size``, ``stride``: windows of ``slide`` and
+              ``slide_global``; ``out_size`` and ``global_view`` for
+              ``slide_global``;
+            - ``class_chunk_size`` (int or None): run the classes in chunks
+              of this size (bounded memory, same result);
+            - ``max_classes`` (int or None): when the vocabulary is larger,
+              every view keeps only the ``max_classes`` classes with the
+              highest cosine correlation anywhere in the view and the others
+              get a logit of -100 (CAT-Seg's ``pad_len``); None runs every
+              class.
         vocabulary: Optional initial class names.
     """
 
@@ -120,6 +140,195 @@ class ESCNet(EncoderDecoder):
         chunk = self._class_chunk_size()
         corr = self.neck(feats['dense'], text, class_chunk_size=chunk)
         return dict(corr=corr, skips=feats['skips'], class_chunk_size=chunk)
+
+    # ------------------------------------------------------------------
+    # inference
+    def _max_classes(self) -> Optional[int]:
+        if self.training or self.test_cfg is None:
+            return None
+        value = self.test_cfg.get('max_classes')
+        if value is not None and int(value) < 1:
+            raise ValueError(f'test_cfg.max_classes must be >= 1 or None, '
+                             f'got {value}')
+        return None if value is None else int(value)
+
+    def view_logits(self, inputs: Tensor) -> Tensor:
+        """Class logits of a batch of views (images or windows).
+
+        Args:
+            inputs: Normalised views (N, 3, H, W), resized to the CLIP input
+                size when they differ; all N go through the network as one
+                batch.
+
+        Returns:
+            Logits (N, T, 4h, 4w) at the decoder resolution. With
+            ``test_cfg.max_classes = K`` and T > K, each view is run on its
+            own K classes (see :meth:`top_classes`) and the other classes
+            get ``DROPPED_CLASS_LOGIT``.
+        """
+        max_classes = self._max_classes()
+        if max_classes is None or self.num_classes <= max_classes:
+            return self.decode_head(self.extract_feat(inputs))
+        size = self.backbone.image_size
+        if tuple(inputs.shape[-2:]) != size:
+            inputs = F.interpolate(
+                inputs, size=size, mode='bilinear', align_corners=False)
+        feats = self.backbone(inputs)
+        text = self.text_encoder(self.vocabulary, self.backbone)
+        keep = self.top_classes(feats['dense'], text, max_classes)
+        chunk = self._class_chunk_size()
+        out = None
+        for i, idx in enumerate(keep):
+            corr = self.neck(
+                feats['dense'][i:i + 1], text[idx], class_chunk_size=chunk)
+            logits = self.decode_head(
+                dict(
+                    corr=corr,
+                    skips=[s[i:i + 1] for s in feats['skips']],
+                    class_chunk_size=chunk))[0]
+            if out is None:
+                out = logits.new_full(
+                    (len(keep), self.num_classes, *logits.shape[-2:]),
+                    DROPPED_CLASS_LOGIT)
+            out[i, idx] = logits
+        return out
+
+    @staticmethod
+    def top_classes(visual: Tensor, text: Tensor, k: int) -> Tensor:
+        """Per view, the k classes whose cosine correlation with the view
+        is highest at some position (CAT-Seg's aggregator with
+        ``pad_len=k``).
+
+        Args:
+            visual: Dense CLIP features (N, E, h, w).
+            text: Text embeddings (T, E).
+
+        Returns:
+            Class indices (N, k), ascending in each row.
+        """
+        score = cosine_correlation(visual, text).flatten(2).amax(dim=-1)
+        return score.topk(k, dim=1).indices.sort(dim=1).values
+
+    def encode_decode(self, inputs: Tensor,
+                      batch_img_metas: List[dict]) -> Tensor:
+        """Logits resized to the input (``whole`` / ``slide`` windows)."""
+        return resize(
+            self.view_logits(inputs),
+            size=batch_img_metas[0]['img_shape'],
+            mode='bilinear',
+            align_corners=self.align_corners)
+
+    def probabilities(self, logits: Tensor) -> Tensor:
+        """Class probabilities from logits (B, T, ...): per-class sigmoid
+        for a model trained with sigmoid losses, else softmax over T."""
+        if self.decode_head.use_sigmoid:
+            return logits.sigmoid()
+        return logits.softmax(dim=1)
+
+    def _slide_global_layout(self):
+        cfg = self.test_cfg
+        out_size, crop_size, stride = check_layout(
+            cfg.get('out_size', (640, 640)), cfg.get('crop_size', (384, 384)),
+            cfg.get('stride', (256, 256)))
+        return out_size, crop_size, stride, bool(cfg.get('global_view', True))
+
+    def slide_global_inference(self, inputs: Tensor,
+                               batch_img_metas: List[dict]) -> Tensor:
+        """CAT-Seg's evaluation: windows plus a global view, fused as
+        probabilities.
+
+        Each image (padding removed) is resized to ``out_size`` and cut into
+        ``crop_size`` windows at ``stride``; the whole image resized to
+        ``crop_size`` is one more view (``global_view``). All views of the
+        batch run through the network as one batch. Each view's logits are
+        upsampled to ``crop_size``, turned into probabilities
+        (:meth:`probabilities`), the windows are folded back (overlaps
+        averaged) and averaged with the global view upsampled to
+        ``out_size``.
+
+        Args:
+            inputs: Normalised images (B, 3, H, W).
+            batch_img_metas: Meta info per image (``padding_size`` is used).
+
+        Returns:
+            Class probabilities (B, T, *out_size).
+        """
+        out_size, crop_size, stride, global_view = self._slide_global_layout()
+        H, W = inputs.shape[-2:]
+        views = []
+        for image, meta in zip(inputs, batch_img_metas):
+            left, right, top, bottom = meta.get('padding_size', [0] * 4)
+            image = image[:, top:H - bottom, left:W - right]
+            views.append(
+                make_views(image, out_size, crop_size, stride, global_view))
+        per_image = views[0].shape[0]
+        logits = self.view_logits(torch.cat(views))
+        logits = F.interpolate(
+            logits, size=crop_size, mode='bilinear', align_corners=False)
+        probs = self.probabilities(logits)
+        return torch.stack([
+            fuse_views(p, out_size, crop_size, stride, global_view)
+            for p in probs.split(per_image)
+        ])
+
+    def inference(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """MMSeg's ``whole``/``slide`` logits, or for ``slide_global`` the
+        fused class probabilities at ``out_size``."""
+        if self.test_cfg.get('mode') == 'slide_global':
+            return self.slide_global_inference(inputs, batch_img_metas)
+        return super().inference(inputs, batch_img_metas)
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None) -> SampleList:
+        """MMSeg's prediction; ``slide_global`` resizes the fused
+        probabilities straight from ``out_size`` to each original image
+        size (as CAT-Seg does) and stores their logits in ``seg_logits``."""
+        if self.test_cfg.get('mode') != 'slide_global':
+            return super().predict(inputs, data_samples)
+        if data_samples is None:
+            metas = [
+                dict(ori_shape=inputs.shape[2:], padding_size=[0] * 4)
+                for _ in range(inputs.shape[0])
+            ]
+        else:
+            metas = [s.metainfo for s in data_samples]
+        probs = self.slide_global_inference(inputs, metas)
+        return self._pack_probabilities(probs, metas, data_samples)
+
+    def _pack_probabilities(self, probs: Tensor, metas: List[dict],
+                            data_samples: OptSampleList) -> SampleList:
+        """``postprocess_result`` for probabilities at ``out_size``.
+
+        Each map is flipped back if the image was flipped, resized to
+        ``ori_shape`` (bilinear) and argmaxed. ``seg_logits`` holds logits
+        whose softmax (CE models) or sigmoid (BCE models) gives these
+        probabilities back, so ``SegTTAModel`` treats every mode alike.
+        """
+        if data_samples is None:
+            data_samples = [SegDataSample() for _ in metas]
+        sigmoid = self.decode_head.use_sigmoid
+        for p, meta, sample in zip(probs, metas, data_samples):
+            p = p[None]
+            if meta.get('flip', False):
+                dims = (3, ) if meta.get('flip_direction') == 'horizontal' \
+                    else (2, )
+                p = p.flip(dims=dims)
+            p = resize(
+                p, size=meta['ori_shape'], mode='bilinear',
+                align_corners=False)[0]
+            if p.shape[0] > 1:
+                pred = p.argmax(dim=0, keepdim=True)
+            else:
+                pred = (p > self.decode_head.threshold).to(p)
+            # Clamped so that no logit is infinite.
+            logits = torch.logit(p, eps=1e-6) if sigmoid else p.clamp_min(
+                torch.finfo(p.dtype).tiny).log()
+            sample.set_data({
+                'seg_logits': PixelData(data=logits),
+                'pred_sem_seg': PixelData(data=pred)
+            })
+        return data_samples
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Losses; checks the labels fit the vocabulary first."""

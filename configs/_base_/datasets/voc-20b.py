@@ -1,6 +1,9 @@
-# PASCAL VOC 2012 validation, 'background' + 20 object classes (PAS-20b):
-# the background (label 0) is a class to predict; boundaries (255) are
-# ignored. Same files as voc-20.py:
+# PASCAL VOC 2012 validation, 'background' + 20 object classes (PAS-20b),
+# scored as published: the model is asked for the 20 VOC classes and 39
+# PASCAL-Context classes (CAT-Seg's voc20b.json); a pixel predicted as one of
+# the 39 counts as background (label 0, the dataset's prompt_to_label applied
+# by PromptIoUMetric). mIoU over background + 20 classes; boundaries (255)
+# are ignored. Same files as voc-20.py:
 #   data/VOCdevkit/VOC2012/JPEGImages/*.jpg
 #   data/VOCdevkit/VOC2012/SegmentationClass/*.png
 #   data/VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt
@@ -44,5 +47,6 @@ val_dataloader = dict(
         ann_file='ImageSets/Segmentation/val.txt',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'], ignore_index=255)
+val_evaluator = dict(
+    type='PromptIoUMetric', iou_metrics=['mIoU'], ignore_index=255)
 test_evaluator = val_evaluator

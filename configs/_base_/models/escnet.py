@@ -1,4 +1,5 @@
-# ESC-Net with CLIP ViT-B/16 at 384 px (24x24 tokens) and SAM ViT-B blocks.
+# ESC-Net model: CLIP ViT-B/16 at 384 px (24x24 tokens) and SAM ViT-B blocks.
+# Per-backbone bases: escnet_vitb16.py (these defaults) and escnet_vitl14.py.
 # CLIP's pixel statistics (RGB, 0-255 scale).
 data_preprocessor = dict(
     type='SegDataPreProcessor',

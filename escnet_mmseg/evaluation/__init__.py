@@ -1,0 +1,3 @@
+from .prompt_iou_metric import PromptIoUMetric
+
+__all__ = ['PromptIoUMetric']
