@@ -8,6 +8,7 @@ from mmseg.registry import DATASETS, MODELS
 from mmseg.utils import register_all_modules
 
 import escnet_mmseg  # noqa: F401
+from escnet_mmseg.engine import dataset_vocabulary
 from escnet_mmseg.models import ESCNet
 from tests.datasets.tiny_data import write_tiny_dataset
 
@@ -50,7 +51,7 @@ def test_config_builds_model_and_test_data(path, tmp_path):
     write_tiny_dataset(TINY_NAME[dataset_cfg.type], str(root))
     dataset = DATASETS.build(dict(dataset_cfg, data_root=str(root)))
     sample = dataset[0]
-    classes = dataset.metainfo['classes']
-    model.set_vocabulary(classes)  # what the VocabularyHook does
-    assert model.out_channels == len(classes)
+    vocabulary = dataset_vocabulary(dataset)  # what the VocabularyHook uses
+    model.set_vocabulary(vocabulary)
+    assert model.out_channels == len(vocabulary)
     assert sample['inputs'].shape[0] == 3

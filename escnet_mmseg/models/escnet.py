@@ -211,12 +211,10 @@ class ESCNet(EncoderDecoder):
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:
-        """Logits resized to the input (``whole`` / ``slide`` windows)."""
-        return resize(
-            self.view_logits(inputs),
-            size=batch_img_metas[0]['img_shape'],
-            mode='bilinear',
-            align_corners=self.align_corners)
+        """Logits resized to the input (``whole`` / ``slide`` windows), by
+        the decode head's ``predict_by_feat`` as in ``EncoderDecoder``."""
+        return self.decode_head.predict_by_feat(
+            self.view_logits(inputs), batch_img_metas)
 
     def probabilities(self, logits: Tensor) -> Tensor:
         """Class probabilities from logits (B, T, ...): per-class sigmoid

@@ -38,7 +38,8 @@ def image_shape(name):
 def test_dataset_config_test_split_builds(tiny_datasets, name):
     cfg = Config.fromfile(DATASET_CFG.format(name))
     assert cfg.data_root.startswith('data/')
-    assert cfg.test_evaluator.type == 'IoUMetric'
+    assert cfg.test_evaluator.type == ('PromptIoUMetric' if name == 'voc-20b'
+                                       else 'IoUMetric')
     assert cfg.test_evaluator.iou_metrics == ['mIoU']
     assert cfg.val_dataloader.batch_size == 1
     ds = build_with_root(cfg.test_dataloader.dataset, tiny_datasets[name])
@@ -119,24 +120,49 @@ def test_runtime_and_schedule():
     assert ckpt.max_keep_ckpts == 3
 
 
-@pytest.mark.parametrize('backbone,crop,stride', [
-    ('vitb16', (384, 384), (256, 256)),
-    ('vitl14', (336, 336), (224, 224)),
-])
+# benchmark -> (prompt list, evaluator type)
+PROMPTS = {
+    'ade20k-150': ('ade150', 'IoUMetric'),
+    'ade20k-847': ('ade847', 'IoUMetric'),
+    'pascal-context-59': ('pc59', 'IoUMetric'),
+    'pascal-context-459': ('pc459', 'IoUMetric'),
+    'voc-20': ('voc20', 'IoUMetric'),
+    'voc-20b': ('voc20b', 'PromptIoUMetric'),
+}
+# CAT-Seg's evaluation (its inference_sliding_window), for both backbones.
+CATSEG_TEST_CFG = dict(
+    mode='slide_global',
+    out_size=(640, 640),
+    crop_size=(384, 384),
+    stride=(256, 256),
+    global_view=True)
+
+
+@pytest.mark.parametrize('backbone', ['vitb16', 'vitl14'])
 @pytest.mark.parametrize('bench', sorted(BENCHMARKS))
-def test_eval_configs(tiny_datasets, backbone, crop, stride, bench):
+def test_eval_configs(tiny_datasets, backbone, bench):
+    from escnet_mmseg.datasets.prompts import load_prompts
+    from escnet_mmseg.engine import dataset_vocabulary
     type_, num_classes, ignore_index = BENCHMARKS[bench]
+    prompt_list, metric = PROMPTS[bench]
     cfg = Config.fromfile(EVAL_CFG.format(backbone, bench))
     train = Config.fromfile(
         osp.join(REPO, 'configs', 'escnet', f'escnet_{backbone}_coco-stuff.py'))
-    # The model is the training config's, with sliding-window inference.
+    # The model is the training config's, with CAT-Seg's evaluation.
     assert cfg.model.backbone == train.model.backbone
-    assert cfg.model.test_cfg.mode == 'slide'
-    assert tuple(cfg.model.test_cfg.crop_size) == crop
-    assert tuple(cfg.model.test_cfg.stride) == stride
-    chunk = cfg.model.test_cfg.get('class_chunk_size')
-    assert (chunk is not None) == (num_classes > 400)
+    assert cfg.model.neck == train.model.neck
+    assert cfg.model.decode_head == train.model.decode_head
+    test_cfg = cfg.model.test_cfg.to_dict()
+    for key, value in CATSEG_TEST_CFG.items():
+        assert test_cfg.pop(key) == value, key
+    large = num_classes > 256
+    assert test_cfg.pop('max_classes', None) == (256 if large else None)
+    assert (test_cfg.pop('class_chunk_size', None) is not None) == large
+    assert not test_cfg, f'unexpected test_cfg keys {test_cfg}'
     # The data and metric are the benchmark's, with nothing left of COCO.
+    assert 'train_dataloader' not in cfg and 'optim_wrapper' not in cfg
+    assert cfg.test_cfg == dict(type='TestLoop')
+    assert cfg.default_hooks.visualization.type == 'SegVisualizationHook'
     for key in ('val_dataloader', 'test_dataloader'):
         loader = cfg[key]
         assert loader.dataset.type == type_
@@ -144,10 +170,20 @@ def test_eval_configs(tiny_datasets, backbone, crop, stride, bench):
         assert loader.dataset.pipeline == cfg.test_pipeline
     for key in ('val_evaluator', 'test_evaluator'):
         assert cfg[key] == dict(
-            type='IoUMetric', iou_metrics=['mIoU'], ignore_index=ignore_index)
-    assert '_ds' not in cfg
+            type=metric, iou_metrics=['mIoU'], ignore_index=ignore_index)
     assert cfg.pretty_text  # the merged config can be dumped
     ds = build_with_root(cfg.test_dataloader.dataset, tiny_datasets[bench])
     assert len(ds.metainfo['classes']) == num_classes
     assert ds.ignore_index == ignore_index
     assert ds[0]['data_samples'].gt_sem_seg.shape == IMAGE_SHAPE
+    # What the VocabularyHook gives the model: the benchmark's prompts.
+    assert dataset_vocabulary(ds) == load_prompts(prompt_list)
+
+
+def test_no_config_reads_another_with_config_fromfile():
+    """Configs are composed from `_base_` lists and overrides only."""
+    import subprocess
+    res = subprocess.run(['grep', '-r', 'Config.fromfile',
+                          osp.join(REPO, 'configs')],
+                         capture_output=True, text=True)
+    assert res.returncode == 1, res.stdout  # grep: 1 = no match
