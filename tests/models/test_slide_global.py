@@ -25,7 +25,8 @@ def _model(sigmoid: bool):
     cfg = tiny_model_cfg()
     if sigmoid:
         cfg['decode_head']['loss_decode'] = dict(
-            type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)
+            type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0,
+            avg_non_ignore=True)
     model = build_tiny_model(cfg).eval()
     assert model.decode_head.use_sigmoid == sigmoid
     return model
