@@ -2,8 +2,10 @@
 # the paper's main model (Table 1, 451.3 M parameters). Same recipe as
 # escnet_vitb16_coco-stuff.py.
 _base_ = [
-    '../_base_/models/escnet_vitl14.py', '../_base_/datasets/coco-stuff164k.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_80k.py'
+    '../_base_/models/escnet_vitl14.py',
+    '../_base_/datasets/coco-stuff164k.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_80k.py',
 ]
 crop_size = (336, 336)
 model = dict(data_preprocessor=dict(size=crop_size))

@@ -151,7 +151,8 @@ def test_view_count_and_one_batch(monkeypatch):
     monkeypatch.setattr(model.backbone, 'forward',
                         lambda x: seen.append(x.shape[0]) or forward(x))
     with torch.no_grad():
-        model.inference(torch.randn(2, 3, 30, 44), [dict(padding_size=[0] * 4)] * 2)
+        model.inference(
+            torch.randn(2, 3, 30, 44), [dict(padding_size=[0] * 4)] * 2)
     assert seen == [2 * 5]  # two images x (4 windows + 1 global), one batch
 
 
