@@ -246,7 +246,8 @@ class ESCNet(EncoderDecoder):
 
         Args:
             inputs: Normalised images (B, 3, H, W).
-            batch_img_metas: Meta info per image (``padding_size`` is used).
+            batch_img_metas: Meta info per image (the padding,
+                ``img_padding_size`` or ``padding_size``, is removed first).
 
         Returns:
             Class probabilities (B, T, *out_size).
@@ -255,7 +256,9 @@ class ESCNet(EncoderDecoder):
         H, W = inputs.shape[-2:]
         views = []
         for image, meta in zip(inputs, batch_img_metas):
-            left, right, top, bottom = meta.get('padding_size', [0] * 4)
+            # The padding MMSeg's postprocess_result would crop.
+            left, right, top, bottom = meta.get(
+                'img_padding_size', meta.get('padding_size', [0] * 4))
             image = image[:, top:H - bottom, left:W - right]
             views.append(
                 make_views(image, out_size, crop_size, stride, global_view))
