@@ -79,6 +79,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--chunk', type=int, default=None, metavar='N',
         help='run N classes at a time to bound memory '
         '(model.test_cfg.class_chunk_size)')
+    parser.add_argument(
+        '--verbose', action='store_true',
+        help='show the libraries\' log messages and warnings')
     args = parser.parse_args(argv)
     if not 0 <= args.opacity <= 1:
         parser.error(f'--opacity must be in [0, 1], got {args.opacity}')
@@ -158,13 +161,17 @@ def collect_inputs(inputs: Sequence[str], out_dir: str) -> List[Tuple[str, str]]
         CLIError: an input that does not exist, or no image at all.
     """
     skip = osp.abspath(out_dir)
-    items: Dict[str, str] = {}  # absolute path -> relative name
+    items: Dict[str, Tuple[str, str]] = {}  # absolute -> (as given, name)
+
+    def add(path: str, rel: str) -> None:
+        items.setdefault(osp.abspath(path), (path, rel))
+
     for pattern in inputs:
         if osp.isdir(pattern):
             for path in _images_in(pattern, skip):
-                items.setdefault(osp.abspath(path), osp.relpath(path, pattern))
+                add(path, osp.relpath(path, pattern))
         elif osp.isfile(pattern):
-            items.setdefault(osp.abspath(pattern), osp.basename(pattern))
+            add(pattern, osp.basename(pattern))
         elif glob.has_magic(pattern):
             matches = sorted(glob.glob(pattern, recursive=True))
             if not matches:
@@ -173,19 +180,19 @@ def collect_inputs(inputs: Sequence[str], out_dir: str) -> List[Tuple[str, str]]
                 found = _images_in(path, skip) if osp.isdir(path) else (
                     [path] if _is_image(path) else [])
                 for p in found:
-                    items.setdefault(osp.abspath(p), osp.basename(p))
+                    add(p, osp.basename(p))
         else:
             raise CLIError(f'no such file or folder: {pattern}')
     if not items:
         raise CLIError(f'no images ({", ".join(IMAGE_SUFFIXES)}) found in '
                        f'{" ".join(inputs)}')
-    names = {p: osp.splitext(rel)[0] for p, rel in items.items()}
+    names = {a: osp.splitext(rel)[0] for a, (_, rel) in items.items()}
     if len(set(names.values())) < len(names):
-        root = osp.commonpath([osp.dirname(p) for p in items])
-        names = {p: osp.splitext(osp.relpath(p, root))[0] for p in items}
+        root = osp.commonpath([osp.dirname(a) for a in items])
+        names = {a: osp.splitext(osp.relpath(a, root))[0] for a in items}
     if len(set(names.values())) < len(names):
-        names = {p: n + '_' + osp.splitext(p)[1][1:] for p, n in names.items()}
-    return sorted(names.items())
+        names = {a: n + '_' + osp.splitext(a)[1][1:] for a, n in names.items()}
+    return sorted((items[a][0], n) for a, n in names.items())
 
 
 def output_paths(out_dir: str, name: str, overlay: bool) -> Dict[str, str]:
@@ -204,6 +211,18 @@ def refuse_existing(plan: Sequence[Dict[str, str]]) -> None:
 
 # ----------------------------------------------------------------------------
 # the model
+def quiet_libraries() -> None:
+    """Hide the libraries' deprecation warnings and info logs, so that
+    stderr holds only what concerns the user."""
+    import logging
+    import warnings
+    warnings.simplefilter('ignore')
+    # torch.distributed.optim warns with simplefilter('always') on import.
+    warnings.showwarning = lambda *args, **kwargs: None
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('mmengine').setLevel(logging.ERROR)
+
+
 def check_checkpoint_fits(model, checkpoint: dict, path: str) -> None:
     """Raise when the checkpoint's weights do not match the model's.
 
@@ -403,6 +422,8 @@ def run(args) -> int:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        if not args.verbose:
+            quiet_libraries()
         return run(args)
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
