@@ -22,11 +22,14 @@ or sliding windows); --chunk N runs N classes at a time (same result, less
 memory for large vocabularies).
 """
 import argparse
+import contextlib
 import glob
 import json
+import logging
 import os
 import os.path as osp
 import sys
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -211,16 +214,25 @@ def refuse_existing(plan: Sequence[Dict[str, str]]) -> None:
 
 # ----------------------------------------------------------------------------
 # the model
-def quiet_libraries() -> None:
-    """Hide the libraries' deprecation warnings and info logs, so that
-    stderr holds only what concerns the user."""
-    import logging
-    import warnings
-    warnings.simplefilter('ignore')
-    # torch.distributed.optim warns with simplefilter('always') on import.
-    warnings.showwarning = lambda *args, **kwargs: None
+@contextlib.contextmanager
+def quiet_libraries(enabled: bool = True):
+    """Hide the libraries' warnings and log messages below errors, so that
+    stderr holds only what concerns the user (restored on exit)."""
+    if not enabled:
+        yield
+        return
     from mmengine.logging import MMLogger
-    MMLogger.get_instance('mmengine').setLevel(logging.ERROR)
+    logger = MMLogger.get_instance('mmengine')
+    level = logger.level
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        # torch.distributed.optim warns with simplefilter('always') on import.
+        warnings.showwarning = lambda *args, **kwargs: None
+        logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            logger.setLevel(level)
 
 
 def check_checkpoint_fits(model, checkpoint: dict, path: str) -> None:
@@ -422,9 +434,8 @@ def run(args) -> int:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        if not args.verbose:
-            quiet_libraries()
-        return run(args)
+        with quiet_libraries(not args.verbose):
+            return run(args)
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         return 130

@@ -176,25 +176,24 @@ def main(argv=None) -> int:
         print('error: the web demo needs Gradio: pip install -e ".[webui]"',
               file=sys.stderr)
         return 1
-    try:
-        if not args.verbose:
-            infer.quiet_libraries()
-        for what, path in (('config', args.config),
-                           ('checkpoint', args.checkpoint)):
-            if not osp.isfile(path):
-                raise infer.CLIError(f'{what} file not found: {path}')
-        examples = default_examples() if args.example is None else [
-            p for p in args.example if osp.isfile(p)
-        ]
-        inferencer = infer.build_inferencer(args.config, args.checkpoint,
-                                            None, args.device, None)
-    except Exception as e:  # noqa: BLE001  one line, never a traceback
-        print(f'error: {e}', file=sys.stderr)
-        return 1
-    demo = build_demo(Segmenter(inferencer), examples)
-    demo.queue().launch(
-        server_name=args.host, server_port=args.port, show_error=True,
-        allowed_paths=[osp.dirname(p) for p in examples])
+    with infer.quiet_libraries(not args.verbose):
+        try:
+            for what, path in (('config', args.config),
+                               ('checkpoint', args.checkpoint)):
+                if not osp.isfile(path):
+                    raise infer.CLIError(f'{what} file not found: {path}')
+            examples = default_examples() if args.example is None else [
+                p for p in args.example if osp.isfile(p)
+            ]
+            inferencer = infer.build_inferencer(args.config, args.checkpoint,
+                                                None, args.device, None)
+        except Exception as e:  # noqa: BLE001  one line, never a traceback
+            print(f'error: {e}', file=sys.stderr)
+            return 1
+        demo = build_demo(Segmenter(inferencer), examples)
+        demo.queue().launch(
+            server_name=args.host, server_port=args.port, show_error=True,
+            allowed_paths=[osp.dirname(p) for p in examples])
     return 0
 
 

@@ -249,7 +249,10 @@ def test_bad_input_is_one_line(case, checkpoint, bad_checkpoints, tmp_path,
     ]
     if '--checkpoint' not in argv:
         argv += ['--checkpoint', checkpoint]
+    from mmengine.logging import MMLogger
+    level = MMLogger.get_instance('mmengine').level
     code, _, err = run(capsys, *argv)
+    assert MMLogger.get_instance('mmengine').level == level  # restored
     assert code == 1
     last = err.strip().splitlines()[-1]
     assert last.startswith('error: ') and message.format(**fmt) in last
