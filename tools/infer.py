@@ -114,7 +114,7 @@ def check_class_names(names: Sequence[str], source: str) -> List[str]:
 
 
 def read_class_names(args) -> Optional[List[str]]:
-    """The vocabulary of --classes / --classes-file (None: the checkpoint's)."""
+    """Vocabulary of --classes / --classes-file (None: the checkpoint's)."""
     if args.classes is not None:
         return check_class_names(args.classes, '--classes')
     if args.classes_file is None:
@@ -151,7 +151,8 @@ def _images_in(folder: str, skip: str) -> List[str]:
     return found
 
 
-def collect_inputs(inputs: Sequence[str], out_dir: str) -> List[Tuple[str, str]]:
+def collect_inputs(inputs: Sequence[str],
+                   out_dir: str) -> List[Tuple[str, str]]:
     """Image paths and their output names (without suffix).
 
     A file is named after its file name, an image found in a folder after

@@ -13,7 +13,7 @@ import html
 import os
 import os.path as osp
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
