@@ -9,7 +9,7 @@ STACK := $(VENV)/.stack-installed
 STAMP := $(VENV)/.escnet-installed
 PYTEST_ARGS ?=
 
-.PHONY: venv test test-fast demo benchmark clean-venv
+.PHONY: venv browser test test-fast demo benchmark clean-venv
 
 venv: $(STAMP)
 
@@ -18,7 +18,7 @@ $(PY):
 
 # torch first, then mmcv compiled against it (no build isolation: its setup.py
 # imports torch), then the rest; `-c torch.txt` keeps torch/numpy pinned.
-$(STACK): $(PY) requirements/build.txt requirements/torch.txt requirements/mmcv.txt requirements/runtime.txt requirements/tests.txt
+$(STACK): $(PY) requirements/build.txt requirements/torch.txt requirements/mmcv.txt requirements/runtime.txt requirements/tests.txt requirements/webui.txt
 	$(PIP_INSTALL) -r requirements/build.txt
 	$(PIP_INSTALL) -r requirements/torch.txt
 	$(PIP_INSTALL) --no-build-isolation -c requirements/torch.txt -r requirements/mmcv.txt
@@ -30,7 +30,23 @@ $(STAMP): $(STACK) setup.py
 	$(PY) -c "import escnet_mmseg; from mmseg.registry import MODELS"
 	touch $@
 
-test: venv
+# Chromium and its driver for the browser test of tools/webui.py, from
+# Debian's packages when they are missing and make runs as root; if that
+# fails the test is skipped with the reason. BROWSER=skip leaves the system
+# alone.
+BROWSER ?= auto
+browser:
+	@if [ "$(BROWSER)" = skip ] || { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium chromium-driver (for the browser test)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+	    || echo "could not install chromium: the browser test will be skipped"; \
+	else \
+	  echo "no chromium/chromedriver (apt-get install chromium chromium-driver): the browser test will be skipped"; \
+	fi
+
+test: venv browser
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 # Everything but the end-to-end runs marked `slow`.

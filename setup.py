@@ -7,10 +7,17 @@ HERE = osp.dirname(osp.abspath(__file__))
 
 
 def read_requirements(name: str) -> list:
-    """Requirement lines of ``requirements/<name>.txt`` without comments."""
+    """Requirement lines of ``requirements/<name>.txt`` without comments;
+    ``-r other.txt`` lines are expanded."""
     with open(osp.join(HERE, 'requirements', f'{name}.txt')) as f:
         lines = (line.split('#')[0].strip() for line in f)
-        return [line for line in lines if line]
+        reqs = []
+        for line in filter(None, lines):
+            if line.startswith('-r '):
+                reqs += read_requirements(line[3:].strip()[:-len('.txt')])
+            else:
+                reqs.append(line)
+        return reqs
 
 
 def read_version() -> str:
@@ -35,7 +42,8 @@ setup(
     package_data={'escnet_mmseg.datasets': ['class_lists/*.json']},
     install_requires=(read_requirements('torch') + read_requirements('mmcv') +
                       read_requirements('runtime')),
-    extras_require=dict(tests=read_requirements('tests')),
+    extras_require=dict(
+        tests=read_requirements('tests'), webui=read_requirements('webui')),
     classifiers=[
         'Programming Language :: Python :: 3',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',

@@ -1,0 +1,201 @@
+"""Browser demo: upload an image, type class names, see the segmentation.
+
+    python tools/webui.py --config CFG --checkpoint CKPT [--port 7860]
+        [--host 127.0.0.1] [--device cpu] [--example IMG ...]
+
+Needs Gradio (``pip install -e .[webui]``). The model is loaded once; typing
+other class names only re-encodes the new names (the text embeddings of the
+current vocabulary are cached). The page is served on 127.0.0.1 only unless
+``--host 0.0.0.0`` is given.
+"""
+import argparse
+import html
+import os
+import os.path as osp
+import sys
+from typing import List, Sequence, Tuple
+
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import infer  # noqa: E402  tools/infer.py: checks, segmentation, drawing
+
+NAMES_HELP = ('Class names: one per line (or separated by ";"); synonyms '
+              'after commas, e.g. "wall, walls"')
+
+
+def default_examples() -> List[str]:
+    """A real photograph shipped with matplotlib (a dependency of MMEngine)."""
+    try:
+        from matplotlib import cbook
+        path = str(cbook.get_sample_data('grace_hopper.jpg',
+                                         asfileobj=False))
+    except Exception:  # noqa: BLE001  no sample data: no example
+        return []
+    return [path] if osp.isfile(path) else []
+
+
+def parse_names(text: str) -> List[str]:
+    """``"cat\\nwall, walls; floor"`` -> ``['cat', 'wall, walls', 'floor']``.
+
+    Raises:
+        infer.CLIError: no names, an empty synonym or a duplicate.
+    """
+    names = [n.strip() for line in (text or '').splitlines()
+             for n in line.split(';')]
+    names = [n for n in names if n]
+    if not names:
+        raise infer.CLIError('type at least one class name')
+    return infer.check_class_names(names, 'the class names')
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """Uploaded image (H, W), (H, W, 3) or (H, W, 4) -> RGB uint8 (H, W, 3)."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    image = image[..., :3]
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(image)
+
+
+def legend_html(summary: dict, palette: Sequence[Sequence[int]]) -> str:
+    """The classes present, largest first: colour swatch, name, share."""
+    rows = []
+    for r in summary['present']:
+        colour = 'rgb({},{},{})'.format(*palette[r['id']])
+        rows.append(
+            f'<tr><td><span style="display:inline-block;width:1em;'
+            f'height:1em;background:{colour};border:1px solid #000">'
+            f'</span></td><td class="legend-name">{html.escape(r["name"])}'
+            f'</td><td>{100 * r["share"]:.1f}%</td></tr>')
+    return ('<table class="legend">' + ''.join(rows) + '</table>')
+
+
+class Segmenter:
+    """Serves every request with one model; only the vocabulary changes.
+
+    Args:
+        inferencer: An :class:`~escnet_mmseg.apis.OpenVocabInferencer`.
+    """
+
+    def __init__(self, inferencer) -> None:
+        self.inferencer = inferencer
+
+    @property
+    def names(self) -> List[str]:
+        return list(self.inferencer.model.dataset_meta['classes'])
+
+    def segment(self, image: np.ndarray, names_text: str,
+                opacity: float = 0.5) -> Tuple[np.ndarray, str, dict]:
+        """Painted RGB image, HTML legend and summary of one image.
+
+        Raises:
+            infer.CLIError: no image, or bad class names.
+        """
+        if image is None:
+            raise infer.CLIError('upload or pick an image first')
+        names = parse_names(names_text)
+        if names != self.names:  # same names: keep the cached embeddings
+            self.inferencer.set_vocabulary(names)
+        rgb = to_rgb(image)
+        labels = infer.segment(self.inferencer, rgb[..., ::-1].copy())
+        meta = self.inferencer.model.dataset_meta
+        summary = infer.summarize(labels, meta['classes'])
+        painted = infer.paint(rgb, labels, meta['palette'], opacity)
+        return painted, legend_html(summary, meta['palette']), summary
+
+    def __call__(self, image, names_text, opacity):
+        import gradio as gr
+        try:
+            painted, legend, _ = self.segment(image, names_text, opacity)
+        except infer.CLIError as e:
+            raise gr.Error(str(e))
+        return painted, legend
+
+
+def build_demo(segmenter: Segmenter, examples: Sequence[str]):
+    """The Gradio page (a ``gr.Blocks``)."""
+    import gradio as gr
+    with gr.Blocks(title='ESC-Net open-vocabulary segmentation') as demo:
+        gr.Markdown('## ESC-Net: segment an image with your own class names')
+        with gr.Row():
+            with gr.Column():
+                image = gr.Image(type='numpy', image_mode='RGB',
+                                 label='Image', elem_id='image', height=360)
+                names = gr.Textbox(value='\n'.join(segmenter.names), lines=6,
+                                   label=NAMES_HELP, elem_id='names')
+                opacity = gr.Slider(0, 1, value=0.5, step=0.05,
+                                    label='Opacity', elem_id='opacity')
+                button = gr.Button('Segment', variant='primary',
+                                   elem_id='segment')
+            with gr.Column():
+                overlay = gr.Image(type='numpy', label='Segmentation',
+                                   interactive=False, elem_id='overlay',
+                                   height=360)
+                legend = gr.HTML(elem_id='legend')
+        if examples:
+            gr.Examples(examples=[[p] for p in examples], inputs=[image],
+                        label='Example images')
+        # One request at a time: the vocabulary is the model's state.
+        button.click(segmenter, [image, names, opacity], [overlay, legend],
+                     concurrency_limit=1)
+    return demo
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--config', required=True, help='model config file')
+    parser.add_argument('--checkpoint', required=True,
+                        help='trained checkpoint (.pth)')
+    parser.add_argument('--port', type=int, default=7860)
+    parser.add_argument('--host', default='127.0.0.1',
+                        help='address to listen on (default: this machine '
+                        'only)')
+    parser.add_argument('--device', default=None,
+                        help='e.g. cpu, cuda:0 (default: cuda if available)')
+    parser.add_argument(
+        '--example', nargs='*', default=None, metavar='IMG',
+        help='example images to offer (default: a photo shipped with '
+        'matplotlib)')
+    parser.add_argument(
+        '--verbose', action='store_true',
+        help='show the libraries\' log messages and warnings')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        print('error: the web demo needs Gradio: pip install -e ".[webui]"',
+              file=sys.stderr)
+        return 1
+    with infer.quiet_libraries(not args.verbose):
+        try:
+            for what, path in (('config', args.config),
+                               ('checkpoint', args.checkpoint)):
+                if not osp.isfile(path):
+                    raise infer.CLIError(f'{what} file not found: {path}')
+            examples = default_examples() if args.example is None else [
+                p for p in args.example if osp.isfile(p)
+            ]
+            inferencer = infer.build_inferencer(args.config, args.checkpoint,
+                                                None, args.device, None)
+        except Exception as e:  # noqa: BLE001  one line, never a traceback
+            print(f'error: {e}', file=sys.stderr)
+            return 1
+        demo = build_demo(Segmenter(inferencer), examples)
+        demo.queue().launch(
+            server_name=args.host, server_port=args.port, show_error=True,
+            allowed_paths=[osp.dirname(p) for p in examples])
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
