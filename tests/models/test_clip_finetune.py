@@ -49,7 +49,7 @@ def _train(model, steps=3, seed=0):
         labels[:, :4] = 255
         losses = model.loss(torch.randn(2, 3, 64, 64), _samples(labels))
         wrapper.update_params(sum(v for k, v in losses.items()
-                                  if k.startswith('loss')))
+                                  if 'loss' in k))
     return wrapper
 
 
