@@ -42,7 +42,10 @@ def test_config_builds_model_and_test_data(path, tmp_path):
     # The parts agree on grid and channel sizes.
     backbone, neck, head = model.backbone, model.neck, model.decode_head
     assert neck.grid_size == backbone.grid_size
-    assert tuple(cfg.model.data_preprocessor.size) == backbone.image_size
+    # Training batches are padded to the crop size; the model resizes them
+    # to the CLIP input (ViT-L/14 trains on 384 crops at 336, as CAT-Seg).
+    size = tuple(cfg.model.data_preprocessor.size)
+    assert size == backbone.image_size or size == (384, 384)
     assert neck.blocks[0].sam_block.text_proj.in_features == backbone.embed_dim
     assert head.skip_proj[0].in_channels == backbone.width
 

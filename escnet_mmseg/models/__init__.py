@@ -1,3 +1,4 @@
+from .bce_loss import PerClassBCELoss
 from .clip_backbone import CLIPBackbone, tiny_clip_cfg
 from .esc_block import ESCBlock
 from .esc_neck import ESCNeck, cosine_correlation
@@ -10,6 +11,6 @@ from .vlf import VLF
 
 __all__ = [
     'CLIPBackbone', 'ESCTextEncoder', 'ESCBlock', 'ESCNeck', 'ESCNet',
-    'ESCNetHead', 'PseudoPromptGenerator', 'SAMBlock', 'VLF',
+    'ESCNetHead', 'PerClassBCELoss', 'PseudoPromptGenerator', 'SAMBlock', 'VLF',
     'cosine_correlation', 'tiny_clip_cfg'
 ]

@@ -4,14 +4,22 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import torch
+import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..utils import load_into, load_state_dict_file
+from .clip_attention import qkv_weights, separate_qkv
 
+# 'attention': query and value projections of both towers (CAT-Seg's
+# clip_finetune='attention'); keys, biases, out_proj and the rest frozen.
 FINETUNE_MODES = ('none', 'attention', 'full')
+# How the last visual block makes the dense tokens: 'dense' is CAT-Seg's
+# value path (no token mixing), 'plain' the block's ordinary output.
+LAST_BLOCK_MODES = ('dense', 'plain')
 
 
 def _build_open_clip(model_name: Optional[str], model_cfg: Optional[dict],
@@ -43,6 +51,32 @@ def _build_open_clip(model_name: Optional[str], model_cfg: Optional[dict],
     # Built directly (not open_clip.create_model) so it also works under a
     # meta-device context, e.g. to count ViT-L parameters without memory.
     return open_clip.model.CLIP(**cfg)
+
+
+def dense_block_forward(block: nn.Module, x: Tensor) -> Tensor:
+    """CAT-Seg's "dense" pass of an open_clip ``ResidualAttentionBlock``.
+
+    The attention is replaced by its value path, so every output token
+    depends on its own input token only (plus the input CLS token):
+    ``v = out_proj(v_proj(ln_1(x)))``, ``v = x[CLS] + v``,
+    ``v = v + mlp(ln_2(v))``. Layer-scales, when a model has them, scale the
+    two branches as in the ordinary forward (CLIP's are ``Identity``).
+
+    Args:
+        block: The block (``ln_1``, ``attn``, ``ls_1``, ``ln_2``, ``mlp``,
+            ``ls_2``).
+        x: Block input (B, 1 + N, W), CLS token first.
+
+    Returns:
+        (B, 1 + N, W) tokens.
+    """
+    attn = block.attn
+    _, _, w_v = qkv_weights(attn)
+    b_v = None if attn.in_proj_bias is None else attn.in_proj_bias.chunk(3)[2]
+    v = F.linear(block.ln_1(x), w_v, b_v)
+    v = F.linear(v, attn.out_proj.weight, attn.out_proj.bias)
+    v = x[:, :1] + block.ls_1(v)
+    return v + block.ls_2(block.mlp(block.ln_2(v)))
 
 
 def resolve_clip_weights(model_name: Optional[str], pretrained: str) -> str:
@@ -89,8 +123,16 @@ class CLIPBackbone(BaseModule):
             to it (384 for ViT-B/16 gives a 24x24 grid).
         out_indices: Indices of the two transformer blocks whose outputs feed
             the decoder skip connections (shallow first).
-        finetune: ``'attention'`` trains only the attention projections of
-            both towers, ``'none'`` freezes CLIP, ``'full'`` trains all of it.
+        finetune: ``'attention'`` trains only the query and value
+            projection weights of both towers (CAT-Seg), ``'none'`` freezes
+            CLIP, ``'full'`` trains all of it. In ``'attention'`` mode the
+            packed ``in_proj_weight`` of every block is split into three
+            parameters (``clip_attention``); state dicts keep the packed
+            open_clip layout.
+        last_block: ``'dense'`` (CAT-Seg): the dense tokens come from the
+            last block's value path (:func:`dense_block_forward`);
+            ``'plain'``: from its ordinary output. The pooled output and the
+            skips are the same in both modes.
         quick_gelu: Use QuickGELU (what OpenAI's weights were trained with).
         init_cfg: Unused; the weights come from ``pretrained``.
     """
@@ -102,12 +144,16 @@ class CLIPBackbone(BaseModule):
                  image_size: Optional[int] = None,
                  out_indices: Sequence[int] = (3, 7),
                  finetune: str = 'attention',
+                 last_block: str = 'dense',
                  quick_gelu: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if finetune not in FINETUNE_MODES:
             raise ValueError(f'finetune must be one of {FINETUNE_MODES}, '
                              f'got "{finetune}"')
+        if last_block not in LAST_BLOCK_MODES:
+            raise ValueError(f'last_block must be one of {LAST_BLOCK_MODES}, '
+                             f'got "{last_block}"')
         self.clip = _build_open_clip(model_name, model_cfg, image_size,
                                      quick_gelu)
         self.model_name = model_name
@@ -125,7 +171,34 @@ class CLIPBackbone(BaseModule):
         self.width = visual.transformer.width
         self.embed_dim = visual.output_dim
         self.finetune = finetune
+        self.last_block = last_block
+        self._check_tower(visual)
+        if finetune == 'attention':
+            for attn in self._attention_layers():
+                separate_qkv(attn)
         self._set_trainable()
+
+    @staticmethod
+    def _check_tower(visual) -> None:
+        """The forward reads open_clip's standard ViT layout: batch-first
+        blocks with nn.MultiheadAttention, CLS-token pooling after
+        ``ln_post``."""
+        blocks = visual.transformer.resblocks
+        if not (getattr(visual.transformer, 'batch_first', False)
+                and all(isinstance(getattr(b, 'attn', None),
+                                   nn.MultiheadAttention) for b in blocks)
+                and getattr(visual, 'attn_pool', None) is None
+                and not getattr(visual, 'final_ln_after_pool', False)
+                and getattr(visual, 'pool_type', 'tok') == 'tok'):
+            raise ValueError(
+                'CLIPBackbone needs an open_clip ViT with batch-first '
+                'ResidualAttentionBlocks (nn.MultiheadAttention) and CLS '
+                'pooling after ln_post')
+
+    def _attention_layers(self) -> List[nn.MultiheadAttention]:
+        """Self-attention layers of both towers' transformer blocks."""
+        towers = (self.clip.visual.transformer, self.clip.transformer)
+        return [blk.attn for t in towers for blk in t.resblocks]
 
     def init_weights(self) -> None:
         """Load the ``pretrained`` CLIP weights (random init when None)."""
@@ -140,11 +213,12 @@ class CLIPBackbone(BaseModule):
                 param.requires_grad_(False)
             elif self.finetune == 'full':
                 param.requires_grad_(True)
-            elif self.finetune == 'attention':
-                # nn.MultiheadAttention params of both towers' resblocks.
-                param.requires_grad_('.attn.' in name)
             else:
                 param.requires_grad_(False)
+        if self.finetune == 'attention':
+            for attn in self._attention_layers():
+                attn.q_proj_weight.requires_grad_(True)
+                attn.v_proj_weight.requires_grad_(True)
 
     @property
     def text_trainable(self) -> bool:
@@ -164,25 +238,36 @@ class CLIPBackbone(BaseModule):
 
         Returns:
             dict with ``dense`` (B, E, h, w): per-token embeddings after
-            ``ln_post`` and ``proj``; ``skips`` (G_1, G_2), each (B, width,
-            h, w): outputs of the ``out_indices`` blocks; ``pooled`` (B, E):
-            the CLS embedding, equal to ``clip.encode_image``.
+            ``ln_post`` and ``proj`` (of the last block's dense or plain
+            output, see ``last_block``); ``skips`` (G_1, G_2), each (B,
+            width, h, w): outputs of the ``out_indices`` blocks; ``pooled``
+            (B, E): the CLS embedding, equal to ``clip.encode_image``.
         """
         if tuple(inputs.shape[-2:]) != self.image_size:
             raise ValueError(f'CLIPBackbone expects {self.image_size} inputs, '
                              f'got {tuple(inputs.shape[-2:])}')
         visual = self.clip.visual
+        blocks = visual.transformer.resblocks
         x = visual._embeds(inputs)
-        x, inters = visual.transformer.forward_intermediates(
-            x, indices=list(self.out_indices))
-        pooled, tokens = visual._pool(x)
+        inters = {}
+        for i, block in enumerate(blocks[:-1]):
+            x = block(x)
+            if i in self.out_indices:
+                inters[i] = x
+        # One pass: the last block's input feeds both its ordinary forward
+        # (pooled CLS embedding) and, in dense mode, the value path.
+        out = blocks[-1](x)
+        inters[len(blocks) - 1] = out
+        pooled, tokens = visual._pool(out)
+        if self.last_block == 'dense':
+            tokens = visual.ln_post(dense_block_forward(blocks[-1], x))[:, 1:]
         if visual.proj is not None:
             pooled = pooled @ visual.proj
             tokens = tokens @ visual.proj
         b, (h, w) = inputs.shape[0], self.grid_size
         dense = tokens.transpose(1, 2).reshape(b, -1, h, w)
-        skips = tuple(
-            t[:, 1:].transpose(1, 2).reshape(b, -1, h, w) for t in inters)
+        skips = tuple(inters[i][:, 1:].transpose(1, 2).reshape(b, -1, h, w)
+                      for i in self.out_indices)
         return dict(dense=dense, skips=skips, pooled=pooled)
 
     def tokenize(self, texts: Sequence[str]) -> Tensor:

@@ -130,10 +130,12 @@ class ESCNetHead(BaseDecodeHead):
             Defaults to (64, 32).
         num_groups (int): GroupNorm groups of the decoder convs; must divide
             every entry of ``decoder_channels``. Defaults to 8.
-        loss_decode (dict | Sequence[dict]): Loss config(s). The default is a
-            softmax cross-entropy over the ``T`` class logits;
-            ``dict(type='CrossEntropyLoss', use_sigmoid=True)`` gives the
-            per-class binary cross-entropy used by CAT-Seg.
+        loss_decode (dict | Sequence[dict]): Loss config(s). The default,
+            ``PerClassBCELoss``, is CAT-Seg's per-class sigmoid binary
+            cross-entropy over every pixel (ignored pixels are negatives of
+            every class); ``dict(type='CrossEntropyLoss')`` gives a softmax
+            cross-entropy over the ``T`` class logits. :attr:`use_sigmoid`
+            follows the loss.
         ignore_index (int): Label ignored by the loss. Defaults to 255.
         align_corners (bool): ``align_corners`` of every bilinear resize.
             Defaults to False.
@@ -150,10 +152,7 @@ class ESCNetHead(BaseDecodeHead):
                  decoder_channels: Sequence[int] = (64, 32),
                  num_groups: int = 8,
                  loss_decode: Union[dict, Sequence[dict]] = dict(
-                     type='CrossEntropyLoss',
-                     use_sigmoid=False,
-                     loss_weight=1.0,
-                     avg_non_ignore=True),
+                     type='PerClassBCELoss', loss_weight=1.0),
                  ignore_index: int = 255,
                  align_corners: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None,

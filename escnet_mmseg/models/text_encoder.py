@@ -7,7 +7,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-SINGLE_TEMPLATE = ('A photo of a {} in the scene.', )
+# CAT-Seg's single template, verbatim (no final period).
+SINGLE_TEMPLATE = ('A photo of a {} in the scene', )
 
 # The 80 prompt templates of CLIP's ImageNet zero-shot evaluation.
 IMAGENET_TEMPLATES = (
@@ -48,6 +49,11 @@ IMAGENET_TEMPLATES = (
     'a photo of a cool {}.', 'a photo of a small {}.', 'a tattoo of the {}.')
 
 _TEMPLATE_SETS = dict(single=SINGLE_TEMPLATE, imagenet=IMAGENET_TEMPLATES)
+# 'first': a name with synonyms uses its first one (what CAT-Seg's training
+# and evaluation run); 'mean': every synonym, averaged per template.
+SYNONYM_MODES = ('first', 'mean')
+# Texts per text-tower call: bounds memory for large vocabularies x templates.
+_TEXT_BATCH = 1024
 
 
 def validate_vocabulary(names: Sequence[str]) -> Tuple[str, ...]:
@@ -78,32 +84,50 @@ def validate_vocabulary(names: Sequence[str]) -> Tuple[str, ...]:
     return names
 
 
+def synonyms(name: str) -> List[str]:
+    """``'wall, walls'`` -> ``['wall', 'walls']``: the synonyms of a class
+    name are separated by ``', '`` (as in CAT-Seg's class lists)."""
+    return [s.strip() for s in name.split(', ') if s.strip()]
+
+
 def primary_name(name: str) -> str:
-    """``'person, people'`` -> ``'person'``: a name with synonyms uses the first."""
-    return name.split(',')[0].strip()
+    """``'person, people'`` -> ``'person'``: the first synonym."""
+    return synonyms(name)[0]
 
 
 @MODELS.register_module()
 class ESCTextEncoder(BaseModule):
     """Embeds a vocabulary with the text tower of a :class:`CLIPBackbone`.
 
-    Each name is put in every template, encoded, averaged over templates and
-    L2-normalised. Embeddings are cached per (vocabulary, templates) when no
+    Each name (its first synonym, or every synonym) is put in every
+    template and encoded; the L2-normalised embeddings are averaged over the
+    synonyms of each template (then normalised again), then over the
+    templates and L2-normalised. With ``synonyms='mean'`` the per-template
+    step is CAT-Seg's ``class_embeddings``. Embeddings are cached per (vocabulary, templates) when no
     gradient can reach the text tower (frozen, eval mode or no_grad); the
     cache key includes the tower's parameter versions, so an optimizer step
     or ``load_state_dict`` invalidates it.
 
     Args:
-        templates: ``'single'`` (``"A photo of a {} in the scene."``),
-            ``'imagenet'`` (CLIP's 80 templates) or a list of format strings
-            with one ``{}``.
+        templates: ``'single'`` (``"A photo of a {} in the scene"``,
+            CAT-Seg's), ``'imagenet'`` (CLIP's 80 templates) or a list of
+            format strings with one ``{}``.
+        synonyms: ``'first'`` (CAT-Seg's ``get_text_embeds``, used in its
+            training and evaluation): only the first of ``'a, b'``;
+            ``'mean'`` (CAT-Seg's ``class_embeddings``): all of them,
+            averaged per template.
         init_cfg: Unused (no own parameters).
     """
 
     def __init__(self,
                  templates: Union[str, Sequence[str]] = 'single',
+                 synonyms: str = 'first',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if synonyms not in SYNONYM_MODES:
+            raise ValueError(f'synonyms must be one of {SYNONYM_MODES}, got '
+                             f'"{synonyms}"')
+        self.synonyms = synonyms
         if isinstance(templates, str):
             if templates not in _TEMPLATE_SETS:
                 raise ValueError(f'templates must be one of '
@@ -135,7 +159,7 @@ class ESCTextEncoder(BaseModule):
             self._cache_key = self._cache = None
             return self._encode(names, clip)
         device = params[0].device
-        key = (names, self.templates, device, params[0].dtype,
+        key = (names, self.templates, self.synonyms, device, params[0].dtype,
                tuple(p._version for p in params))
         if key != self._cache_key:
             with torch.no_grad():
@@ -144,11 +168,28 @@ class ESCTextEncoder(BaseModule):
         return self._cache
 
     def _encode(self, names: Tuple[str, ...], clip) -> Tensor:
-        texts: List[str] = [
-            t.format(primary_name(n)) for n in names for t in self.templates
-        ]
+        num_t = len(self.templates)
+        texts: List[str] = []
+        groups: List[int] = []  # text -> (class, template) row
+        for c, name in enumerate(names):
+            words = synonyms(name)
+            if self.synonyms == 'first':
+                words = words[:1]
+            for t, template in enumerate(self.templates):
+                texts += [template.format(w) for w in words]
+                groups += [c * num_t + t] * len(words)
         device = clip.text_parameters()[0].device
         tokens = clip.tokenize(texts).to(device)
-        emb = F.normalize(clip.encode_text(tokens), dim=-1)
-        emb = emb.view(len(names), len(self.templates), -1).mean(dim=1)
+        emb = torch.cat([
+            clip.encode_text(tokens[i:i + _TEXT_BATCH])
+            for i in range(0, len(texts), _TEXT_BATCH)
+        ])
+        emb = F.normalize(emb, dim=-1)
+        index = torch.tensor(groups, device=device)
+        rows = len(names) * num_t
+        counts = torch.bincount(index, minlength=rows).to(emb.dtype)
+        per_template = emb.new_zeros(rows, emb.shape[-1]).index_add(
+            0, index, emb) / counts[:, None]
+        per_template = F.normalize(per_template, dim=-1)
+        emb = per_template.view(len(names), num_t, -1).mean(dim=1)
         return F.normalize(emb, dim=-1)

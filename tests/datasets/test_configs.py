@@ -67,6 +67,8 @@ def test_dataset_config_train_split_builds(tiny_datasets, name):
     assert all(s <= c for s, c in zip(shape, cfg.crop_size)), shape
     if name == 'synthetic':
         assert shape == image_shape(name)
+    else:  # short side resized to 384, then a full 384x384 crop
+        assert shape == (384, 384)
     assert sample['data_samples'].gt_sem_seg.shape == sample['inputs'].shape[
         1:]
 
@@ -77,11 +79,31 @@ def test_coco_stuff_config_matches_paper_recipe():
     assert cfg.crop_size == (384, 384)
     assert cfg.train_dataloader.batch_size == 1  # x 4 GPUs
     types = [t['type'] for t in cfg.train_pipeline]
+    # CAT-Seg's: short side exactly 384 (no jitter), 384 crop without a
+    # category-ratio constraint, colour distortion, flip.
     assert types == [
-        'LoadImageFromFile', 'LoadAnnotations', 'RandomResize', 'RandomCrop',
-        'RandomFlip', 'PhotoMetricDistortion', 'PackSegInputs'
+        'LoadImageFromFile', 'LoadAnnotations', 'Resize', 'RandomCrop',
+        'PhotoMetricDistortion', 'RandomFlip', 'PackSegInputs'
     ]
-    assert min(cfg.train_pipeline[2].scale) == 384
+    resize, crop = cfg.train_pipeline[2], cfg.train_pipeline[3]
+    assert min(resize.scale) == 384 and resize.keep_ratio
+    assert crop.crop_size == (384, 384) and crop.cat_max_ratio == 1.0
+
+
+@pytest.mark.parametrize('backbone,clip_size', [('vitb16', (384, 384)),
+                                               ('vitl14', (336, 336))])
+def test_both_backbones_train_on_384_crops(backbone, clip_size):
+    """ViT-L/14 trains on the same 384 crops; the model resizes them to
+    its 336 px CLIP input."""
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'escnet', f'escnet_{backbone}_coco-stuff.py'))
+    base = Config.fromfile(DATASET_CFG.format('coco-stuff164k'))
+    assert cfg.train_dataloader.dataset.pipeline == base.train_pipeline
+    assert tuple(cfg.model.data_preprocessor.size) == (384, 384)
+    assert (cfg.model.backbone.image_size, ) * 2 == clip_size
+    assert cfg.model.decode_head.loss_decode.type == 'PerClassBCELoss'
+    assert cfg.model.backbone.finetune == 'attention'
+    assert cfg.model.backbone.last_block == 'dense'
 
 
 def test_synthetic_config():

@@ -136,7 +136,7 @@ def test_config_forward_backward_through_registry():
         data_samples=_samples(torch.randint(0, 6, (2, 64, 64))))
     batch = model.data_preprocessor(data, training=True)
     losses = model(**batch, mode='loss')
-    loss = losses['decode.loss_ce']
+    loss = losses['decode.loss_bce']
     assert torch.isfinite(loss)
     loss.backward()
     model.eval()

@@ -5,19 +5,18 @@
 dataset_type = 'COCOStuffDataset'
 data_root = 'data/coco_stuff164k'
 crop_size = (384, 384)
+# CAT-Seg's training augmentation: short side resized to exactly 384 (long
+# side at most 1333, detectron2's ResizeShortestEdge default), a random
+# 384x384 crop without a category-ratio constraint, photometric distortion
+# (SSD's colour augmentation) and a horizontal flip. Images smaller than the
+# crop are padded by the data preprocessor (labels with the ignore index).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
-    # Short side around 384 (the CLIP input size) with scale jitter, long
-    # side capped at 4x; CAT-Seg resizes the short side to exactly 384.
-    dict(
-        type='RandomResize',
-        scale=(1536, 384),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
+    dict(type='Resize', scale=(1333, 384), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='PhotoMetricDistortion'),
+    dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
 test_pipeline = [

@@ -18,9 +18,12 @@ model = dict(
         pretrained='openai',  # or a local open_clip state-dict file
         image_size=384,  # positional embedding resampled 14x14 -> 24x24
         out_indices=(3, 7),  # skip connections G_1, G_2
-        finetune='attention',
+        finetune='attention',  # Q and V projections of both towers
+        last_block='dense',  # CAT-Seg's dense last block; 'plain' = ordinary
         quick_gelu=True),
-    text_encoder=dict(type='ESCTextEncoder', templates='single'),
+    # CAT-Seg's template; synonyms='mean' averages 'wall, walls' per template
+    text_encoder=dict(
+        type='ESCTextEncoder', templates='single', synonyms='first'),
     neck=dict(
         type='ESCNeck',
         clip_channels=512,
@@ -48,11 +51,9 @@ model = dict(
         decoder_channels=(64, 32),
         ignore_index=255,
         align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss',
-            use_sigmoid=False,  # True: per-class BCE as in CAT-Seg
-            loss_weight=1.0,
-            avg_non_ignore=True)),
+        # CAT-Seg's per-class sigmoid BCE; softmax CE instead:
+        # dict(type='CrossEntropyLoss', loss_weight=1.0, avg_non_ignore=True)
+        loss_decode=dict(type='PerClassBCELoss', loss_weight=1.0)),
     train_cfg=dict(),
     # class_chunk_size: classes per chunk at inference (None = all at once).
     test_cfg=dict(mode='whole', class_chunk_size=None))

@@ -1,0 +1,126 @@
+"""CAT-Seg's dense last CLIP block vs the formula from the block's weights."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from escnet_mmseg.models import CLIPBackbone
+from tests.tiny import tiny_model_cfg, tiny_open_clip
+
+TOL = 1e-5
+
+
+@pytest.fixture(scope='module')
+def clip_file(tmp_path_factory):
+    cfg = tiny_model_cfg()['backbone']['model_cfg']
+    ref = tiny_open_clip(cfg)
+    # Non-zero biases, so a wrong bias slice cannot match by accident.
+    with torch.no_grad():
+        for name, p in ref.named_parameters():
+            if name.endswith('bias'):
+                p.add_(0.1 * torch.randn_like(p))
+    path = tmp_path_factory.mktemp('clip') / 'open_clip_tiny.pt'
+    torch.save(ref.state_dict(), path)
+    return cfg, ref, path
+
+
+def _backbone(cfg, path, **kw):
+    backbone = CLIPBackbone(model_cfg=cfg, pretrained=str(path),
+                            out_indices=(1, 2), quick_gelu=False, **kw)
+    backbone.init_weights()
+    return backbone.eval()
+
+
+def _dense_formula(ref, images):
+    """Step by step, from the open_clip model's own weights:
+    y = ln_1(x); v = out_proj(v_proj(y)); v = v + x[CLS];
+    v = v + mlp(ln_2(v)); ln_post and proj on every token."""
+    visual = ref.visual
+    x = visual._embeds(images)
+    for block in visual.transformer.resblocks[:-1]:
+        x = block(x)
+    last = visual.transformer.resblocks[-1]
+    width = x.shape[-1]
+    w_v = last.attn.in_proj_weight[2 * width:]
+    b_v = last.attn.in_proj_bias[2 * width:]
+    y = last.ln_1(x)
+    v = y @ w_v.T + b_v
+    v = v @ last.attn.out_proj.weight.T + last.attn.out_proj.bias
+    v = v + x[:, :1]
+    v = v + last.mlp(last.ln_2(v))
+    tokens = visual.ln_post(v)[:, 1:] @ visual.proj
+    return tokens.transpose(1, 2).reshape(images.shape[0], -1, 8, 8)
+
+
+@pytest.mark.parametrize('finetune', ['attention', 'none'])
+def test_dense_equals_formula(clip_file, finetune):
+    cfg, ref, path = clip_file
+    backbone = _backbone(cfg, path, finetune=finetune)
+    assert backbone.last_block == 'dense'  # the default
+    images = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        out = backbone(images)
+        expected = _dense_formula(ref, images)
+        pooled = ref.encode_image(images)
+    assert (out['dense'] - expected).abs().max() <= TOL
+    # The pooled CLS embedding is the ordinary last block's.
+    assert (out['pooled'] - pooled).abs().max() <= TOL
+
+
+def test_plain_mode_and_skips_equal_open_clip(clip_file):
+    cfg, ref, path = clip_file
+    plain = _backbone(cfg, path, last_block='plain')
+    dense = _backbone(cfg, path)
+    images = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        x, inters = ref.visual.transformer.forward_intermediates(
+            ref.visual._embeds(images), indices=[1, 2])
+        _, tokens = ref.visual._pool(x)
+        expected = (tokens @ ref.visual.proj).transpose(1, 2).reshape(
+            2, -1, 8, 8)
+        out, out_dense = plain(images), dense(images)
+    assert (out['dense'] - expected).abs().max() <= TOL
+    assert (out['pooled'] - ref.encode_image(images)).abs().max() <= TOL
+    assert not torch.allclose(out_dense['dense'], out['dense'], atol=1e-3)
+    for skips in (out['skips'], out_dense['skips']):
+        for got, ref_tokens in zip(skips, inters):
+            want = ref_tokens[:, 1:].transpose(1, 2).reshape(2, -1, 8, 8)
+            assert (got - want).abs().max() <= TOL
+
+
+def test_one_pass_through_the_tower(clip_file):
+    """Every block runs once (the dense path reuses the last block's input)."""
+    cfg, _, path = clip_file
+    backbone = _backbone(cfg, path)
+    calls = []
+    for block in backbone.clip.visual.transformer.resblocks:
+        block.register_forward_hook(lambda m, i, o: calls.append(m))
+    with torch.no_grad():
+        backbone(torch.randn(1, 3, 64, 64))
+    assert len(calls) == len(set(map(id, calls))) == 4
+
+
+def test_layer_scale_is_applied(clip_file):
+    """A tower with layer-scale (ls_1/ls_2) scales both dense branches."""
+    cfg, _, path = clip_file
+    backbone = _backbone(cfg, path)
+    last = backbone.clip.visual.transformer.resblocks[-1]
+    from escnet_mmseg.models.clip_backbone import dense_block_forward
+    x = torch.randn(2, 65, 32)
+    base = dense_block_forward(last, x)
+
+    class Scale(torch.nn.Module):
+        def forward(self, t):
+            return 0.0 * t
+
+    last.ls_1, last.ls_2 = Scale(), Scale()
+    # Both branches switched off: every token is the input CLS token.
+    scaled = dense_block_forward(last, x)
+    assert torch.equal(scaled, x[:, :1].expand_as(scaled))
+    assert not torch.equal(base, scaled)
+
+
+def test_bad_mode_is_named():
+    cfg = tiny_model_cfg()['backbone']['model_cfg']
+    with pytest.raises(ValueError, match='last_block'):
+        CLIPBackbone(model_cfg=cfg, pretrained=None, out_indices=(1, 2),
+                     last_block='cls')

@@ -1,0 +1,80 @@
+"""Class names with synonyms and CAT-Seg's template, vs open_clip's
+``encode_text``."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from escnet_mmseg.models import CLIPBackbone, ESCTextEncoder
+from escnet_mmseg.models.text_encoder import SINGLE_TEMPLATE, synonyms
+from tests.tiny import tiny_model_cfg, tiny_open_clip
+
+TOL = 1e-5
+TEMPLATE_SETS = [['A photo of a {} in the scene'],
+                 ['a photo of a {}.', 'a drawing of the {}.', 'itap of my {}.']]
+
+
+@pytest.fixture(scope='module')
+def clip_pair(tmp_path_factory):
+    cfg = tiny_model_cfg()['backbone']['model_cfg']
+    ref = tiny_open_clip(cfg)
+    path = tmp_path_factory.mktemp('clip') / 'open_clip_tiny.pt'
+    torch.save(ref.state_dict(), path)
+    backbone = CLIPBackbone(model_cfg=cfg, pretrained=str(path),
+                            out_indices=(1, 2), quick_gelu=False)
+    backbone.init_weights()
+    return ref, backbone.eval()
+
+
+def _encode(ref, text):
+    import open_clip
+    tokens = open_clip.tokenizer.SimpleTokenizer(context_length=16)([text])
+    with torch.no_grad():
+        return F.normalize(ref.encode_text(tokens)[0], dim=-1)
+
+
+def _expected(ref, words, templates):
+    """Per template: mean of the normalised synonym embeddings,
+    normalised; then the mean over templates, normalised."""
+    per_template = [
+        F.normalize(torch.stack([_encode(ref, t.format(w)) for w in words])
+                    .mean(0), dim=-1) for t in templates
+    ]
+    return F.normalize(torch.stack(per_template).mean(0), dim=-1)
+
+
+@pytest.mark.parametrize('templates', TEMPLATE_SETS)
+def test_synonyms_are_averaged(clip_pair, templates):
+    ref, backbone = clip_pair
+    encoder = ESCTextEncoder(templates=templates, synonyms='mean')
+    with torch.no_grad():
+        got = encoder(['wall, walls', 'sky', 'person, people, human'],
+                      backbone)
+    expected = [_expected(ref, ['wall', 'walls'], templates),
+                _expected(ref, ['sky'], templates),
+                _expected(ref, ['person', 'people', 'human'], templates)]
+    for row, want in zip(got, expected):
+        assert (row - want).abs().max() <= TOL
+
+
+@pytest.mark.parametrize('templates', TEMPLATE_SETS)
+def test_first_synonym_mode(clip_pair, templates):
+    """CAT-Seg's get_text_embeds: the first synonym of each name."""
+    ref, backbone = clip_pair
+    encoder = ESCTextEncoder(templates=templates)
+    assert encoder.synonyms == 'first'  # the default
+    with torch.no_grad():
+        got = encoder(['wall, walls', 'sky'], backbone)
+    assert (got[0] - _expected(ref, ['wall'], templates)).abs().max() <= TOL
+    assert (got[1] - _expected(ref, ['sky'], templates)).abs().max() <= TOL
+
+
+def test_single_template_is_cat_segs():
+    assert SINGLE_TEMPLATE == ('A photo of a {} in the scene', )
+    assert ESCTextEncoder().templates == SINGLE_TEMPLATE
+
+
+def test_synonym_split():
+    assert synonyms('wall, walls') == ['wall', 'walls']
+    assert synonyms('traffic light') == ['traffic light']
+    with pytest.raises(ValueError, match='synonyms'):
+        ESCTextEncoder(synonyms='all')
