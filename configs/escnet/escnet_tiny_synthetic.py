@@ -23,6 +23,10 @@ model = dict(
         image_size=64,
         out_indices=(1, 2),
         finetune='full',  # random weights: everything has to learn
+        # CAT-Seg's dense last block keeps only the value path of the last
+        # attention: with random (not CLIP-pretrained) weights that leaves
+        # weak tokens, so the toy model uses the ordinary block.
+        last_block='plain',
         quick_gelu=False),
     neck=dict(
         clip_channels=32,
