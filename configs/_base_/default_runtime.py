@@ -20,4 +20,4 @@ resume = False
 # its vocabulary: the model has no fixed number of classes.
 custom_hooks = [dict(type='VocabularyHook')]
 
-tta_model = dict(type='SegTTAModel')
+tta_model = dict(type='ESCTTAModel')

@@ -4,6 +4,7 @@ from .esc_block import ESCBlock
 from .esc_neck import ESCNeck, cosine_correlation
 from .escnet import ESCNet
 from .escnet_head import ESCNetHead
+from .escnet_tta import ESCTTAModel
 from .ppg import PseudoPromptGenerator
 from .sam_block import SAMBlock
 from .text_encoder import ESCTextEncoder
@@ -11,6 +12,6 @@ from .vlf import VLF
 
 __all__ = [
     'CLIPBackbone', 'ESCTextEncoder', 'ESCBlock', 'ESCNeck', 'ESCNet',
-    'ESCNetHead', 'PerClassBCELoss', 'PseudoPromptGenerator', 'SAMBlock', 'VLF',
+    'ESCNetHead', 'ESCTTAModel', 'PerClassBCELoss', 'PseudoPromptGenerator', 'SAMBlock', 'VLF',
     'cosine_correlation', 'tiny_clip_cfg'
 ]

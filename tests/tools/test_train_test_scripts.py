@@ -39,7 +39,7 @@ def test_test_args_and_config(caplog):
     assert cfg.load_from == 'ckpt.pth'
     assert cfg.work_dir == osp.join('./work_dirs',
                                     'escnet_vitl14_test-ade20k-847')
-    assert cfg.model.type == 'SegTTAModel'
+    assert cfg.model.type == 'ESCTTAModel'
     assert cfg.model.module.type == 'ESCNet'
     assert cfg.test_dataloader.dataset.pipeline == cfg.tta_pipeline
     assert cfg.test_evaluator.output_dir == 'preds'

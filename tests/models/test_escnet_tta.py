@@ -1,0 +1,55 @@
+"""ESCTTAModel averages sigmoids for BCE-trained models, softmax for CE."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from escnet_mmseg.models import ESCTTAModel
+
+
+def _views(logits):
+    views = []
+    for view_logits in logits:
+        sample = SegDataSample(metainfo=dict(img_path='a.png'))
+        sample.seg_logits = PixelData(data=view_logits)
+        sample.gt_sem_seg = PixelData(data=torch.zeros(1, 2, 2).long())
+        views.append(sample)
+    return views
+
+
+def _tta(use_sigmoid):
+    tta = ESCTTAModel.__new__(ESCTTAModel)
+    torch.nn.Module.__init__(tta)
+    tta.module = SimpleNamespace(
+        decode_head=SimpleNamespace(use_sigmoid=use_sigmoid, threshold=0.5))
+    return tta
+
+
+# Two views of a 2-class, 1x2 image where the two rules disagree: class 1
+# wins the softmax average at pixel 0, class 0 the sigmoid average.
+LOGITS = torch.tensor([[[[2.0, 1.0]], [[0.0, 0.0]]],
+                       [[[-5.0, 1.0]], [[-2.5, 0.0]]]])
+
+
+@pytest.mark.parametrize('use_sigmoid', [True, False])
+def test_merge_follows_the_training_loss(use_sigmoid):
+    merged = _tta(use_sigmoid).merge_preds([_views(LOGITS)])[0]
+    prob = LOGITS.sigmoid() if use_sigmoid else LOGITS.softmax(dim=1)
+    expected = prob.mean(dim=0).argmax(dim=0, keepdim=True)
+    assert torch.equal(merged.pred_sem_seg.data.long(), expected)
+    assert merged.gt_sem_seg.data.shape == (1, 2, 2)
+    assert merged.img_path == 'a.png'
+
+
+def test_the_two_rules_differ_on_the_example():
+    sig = LOGITS.sigmoid().mean(dim=0).argmax(dim=0)
+    soft = LOGITS.softmax(dim=1).mean(dim=0).argmax(dim=0)
+    assert not torch.equal(sig, soft)
+
+
+def test_one_name_vocabulary_is_thresholded():
+    logits = torch.tensor([[[[2.0, -2.0]]], [[[1.0, -3.0]]]])
+    merged = _tta(True).merge_preds([_views(logits)])[0]
+    assert merged.pred_sem_seg.data.tolist() == [[[1.0, 0.0]]]
