@@ -21,6 +21,7 @@ SCHEDULE = osp.join(REPO, 'configs', '_base_', 'schedules',
 def _attention_cfg():
     cfg = tiny_cfg().model.to_dict()
     cfg['backbone']['finetune'] = 'attention'
+    cfg['backbone']['last_block'] = 'dense'  # the COCO-Stuff configs' path
     return cfg
 
 

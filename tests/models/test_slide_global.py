@@ -23,10 +23,9 @@ OUT, CROP, STRIDE = (80, 80), (48, 48), (32, 32)
 
 def _model(sigmoid: bool):
     cfg = tiny_model_cfg()
-    if sigmoid:
-        cfg['decode_head']['loss_decode'] = dict(
-            type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0,
-            avg_non_ignore=True)
+    cfg['decode_head']['loss_decode'] = (
+        dict(type='PerClassBCELoss', loss_weight=1.0) if sigmoid else dict(
+            type='CrossEntropyLoss', loss_weight=1.0, avg_non_ignore=True))
     model = build_tiny_model(cfg).eval()
     assert model.decode_head.use_sigmoid == sigmoid
     return model
