@@ -42,7 +42,11 @@ def _statistics_method(owner, name: str):
     ``mean``, ...), which pickle (protocol 2) stores as
     ``getattr(HistoryBuffer, 'min')``. Anything else is refused."""
     from mmengine.logging import HistoryBuffer
-    if owner is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+
+    # The class registry fills on first use, so name the built-in ones too.
+    known = {'min', 'max', 'current', 'mean'}
+    known.update(HistoryBuffer._statistics_methods)
+    if owner is HistoryBuffer and name in known:
         return getattr(owner, name)
     raise RuntimeError(f'Unsupported global: GLOBAL builtins.getattr (on '
                        f'{getattr(owner, "__name__", type(owner).__name__)}'
@@ -81,7 +85,7 @@ def _allowed_globals(types: Sequence) -> Iterator[None]:
         with serialization.safe_globals(list(types)):
             yield
         return
-    before = serialization.get_safe_globals()
+    before = list(serialization.get_safe_globals())  # (a live list)
     serialization.add_safe_globals(list(types))
     try:
         yield
