@@ -37,6 +37,11 @@ def _weights(model):
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
+def _unchanged(model, before) -> bool:
+    return all(
+        torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
 def test_a_training_checkpoint_loads_without_trust(ckpt):
     allowed_before = list(torch.serialization.get_safe_globals())
     checkpoint = read_checkpoint(str(ckpt.good))
@@ -75,7 +80,7 @@ def test_planted_code_never_runs_unless_trusted(ckpt, tmp_path):
         with pytest.raises(CheckpointError, match='builtins.exec'):
             load()
         assert not marker.exists()
-    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert _unchanged(model, before)
     # The plant is live: full unpickling (trust) runs it.
     read_checkpoint(str(planted), trust=True)
     assert marker.read_text() == 'unpickled'
@@ -120,7 +125,7 @@ def test_a_checkpoint_of_another_model_is_refused(ckpt, tmp_path):
     assert str(ckpt.other) in message and 'does not fit' in message
     assert 'missing' in message and 'neck.blocks.1.' in message
     # untouched: no half-loaded model
-    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert _unchanged(model, before)
     # unexpected keys and other shapes are refused the same way
     state = torch.load(ckpt.good, weights_only=False)
     state['state_dict']['neck.extra.weight'] = torch.zeros(1)

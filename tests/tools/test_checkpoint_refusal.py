@@ -112,4 +112,32 @@ def test_train_refuses_load_from_and_resume_that_do_not_fit(setup, tmp_path):
         (work / 'iter_2.pth').read_bytes()[:1000])
     _refused(
         run_tool(TRAIN, setup.config, '--work-dir', work, '--resume',
-                 *TRAIN_2_ITERS), 'cannot read checkpoint', work / 'iter_2.pth')
+                 *TRAIN_2_ITERS), 'cannot read checkpoint',
+        work / 'iter_2.pth')
+
+
+def test_dataset_folder_check(tmp_path):
+    from escnet_mmseg.utils import DatasetNotFoundError, check_dataset_folders
+    (tmp_path / 'img').mkdir()
+    ok = dict(type='A', data_root=str(tmp_path),
+              data_prefix=dict(img_path='img', seg_map_path=''))
+    check_dataset_folders(ok)
+    with pytest.raises(DatasetNotFoundError) as err:
+        check_dataset_folders(
+            dict(ok, data_prefix=dict(img_path='img', seg_map_path='ann')),
+            'val')
+    message = str(err.value)
+    assert message.startswith('val dataset (A): ')
+    assert f'{tmp_path}/ann does not exist' in message
+    assert 'docs/dataset_prepare.md' in message
+    assert 'val_dataloader.dataset.data_root' in message
+    with pytest.raises(DatasetNotFoundError, match='list.txt'):
+        check_dataset_folders(dict(ok, ann_file='list.txt'))
+    # wrapped datasets are checked inside; remote storage is not checked
+    concat = dict(type='ConcatDataset', datasets=[
+        ok, dict(type='RepeatDataset', times=2,
+                 dataset=dict(type='B', data_root=str(tmp_path / 'gone')))])
+    with pytest.raises(DatasetNotFoundError, match=r'\(B\): .*gone'):
+        check_dataset_folders(concat)
+    check_dataset_folders(dict(type='C', data_root='s3://bucket/data',
+                               data_prefix=dict(img_path='img')))
