@@ -4,6 +4,7 @@ import copy
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -132,7 +133,12 @@ def tool_env() -> dict:
 
 
 def run_tool(script, *args, cwd=None, timeout=600):
-    """Run a Python script; returns the CompletedProcess (text output)."""
+    """Run a Python script; returns the CompletedProcess (text output).
+
+    ``cwd`` defaults to a new temporary folder: some tools write there
+    (``./work_dirs``, ``./example.py``), never into the checkout.
+    """
+    cwd = cwd or tempfile.mkdtemp(prefix='escnet_tool_')
     return subprocess.run([sys.executable, str(script), *map(str, args)],
                           cwd=cwd,
                           env=tool_env(), capture_output=True, text=True,

@@ -47,8 +47,11 @@ def test_tools_are_installed():
         assert (TOOLS / script).is_file(), script
 
 
-def test_print_config(setup):
-    log = _ok(run_tool(TOOLS / 'misc' / 'print_config.py', setup.config))
+def test_print_config(setup, tmp_path):
+    # (it also writes the config to ./example.py)
+    log = _ok(run_tool(TOOLS / 'misc' / 'print_config.py', setup.config,
+                       cwd=tmp_path))
+    assert (tmp_path / 'example.py').read_text().count("type='ESCNet'") == 1
     assert "type='ESCNet'" in log and "type='SyntheticShapesDataset'" in log
     assert str(setup.data) in log
     assert "imports=[\n        'escnet_mmseg'" in log or \
