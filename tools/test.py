@@ -4,6 +4,11 @@
         work_dirs/escnet_vitb16_coco-stuff/iter_80000.pth
     tools/dist_test.sh configs/escnet/escnet_vitl14_test-ade20k-847.py \
         CHECKPOINT 4
+
+Unlike MMSeg's script, a checkpoint that does not fit the config's model is
+refused (not evaluated half-random), and it is read without running code from
+it (``--trust-checkpoint`` to allow that); a missing checkpoint or dataset
+folder is one error message and exit status 1.
 """
 import argparse
 import logging
@@ -17,9 +22,12 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
-from escnet_mmseg.utils import setup_cpu_distributed  # noqa: E402
+from escnet_mmseg.utils import (CheckpointError,  # noqa: E402
+                                DatasetNotFoundError, check_dataset_folders,
+                                setup_cpu_distributed)
+from escnet_mmseg.utils.strict_runner import (  # noqa: E402
+    StrictCheckpointRunner)
 
 
 def parse_args(argv=None):
@@ -66,6 +74,12 @@ def parse_args(argv=None):
         help='job launcher')
     parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='unpickle the checkpoint fully, which runs any code it asks '
+        'for (by default only weights, metadata and MMEngine\'s training '
+        'log are read); only for files you trust')
     # torch.distributed.launch / torchrun pass `--local-rank` (PyTorch >= 2)
     # or `--local_rank`.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -137,10 +151,17 @@ def build_cfg(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_cfg(args)
+    check_dataset_folders(cfg.test_dataloader.dataset, 'test')
+    if not osp.isfile(args.checkpoint):
+        raise CheckpointError(f'checkpoint not found: {args.checkpoint}')
     setup_cpu_distributed(cfg)  # gloo when there is no GPU
-    runner = Runner.from_cfg(cfg)
-    runner.test()
+    runner = StrictCheckpointRunner.from_cfg(cfg)
+    runner.trust_checkpoint = args.trust_checkpoint
+    return runner.test()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (CheckpointError, DatasetNotFoundError) as exc:
+        sys.exit(f'error: {exc}')

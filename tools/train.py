@@ -2,6 +2,11 @@
 
     python tools/train.py configs/escnet/escnet_vitb16_coco-stuff.py
     tools/dist_train.sh configs/escnet/escnet_vitl14_coco-stuff.py 4
+
+Checkpoints given with ``--load-from`` (or ``load_from`` in the config) and
+``--resume`` must fit the model exactly; ``--load-from`` files are read
+without running code from them unless ``--trust-checkpoint``. A missing
+checkpoint or dataset folder is one error message and exit status 1.
 """
 import argparse
 import logging
@@ -15,10 +20,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 from mmseg.registry import RUNNERS  # noqa: E402
 
-from escnet_mmseg.utils import setup_cpu_distributed  # noqa: E402
+from escnet_mmseg.utils import (CheckpointError,  # noqa: E402
+                                DatasetNotFoundError, check_dataset_folders,
+                                setup_cpu_distributed)
+from escnet_mmseg.utils.strict_runner import (  # noqa: E402
+    StrictCheckpointRunner)
 
 
 def parse_args(argv=None):
@@ -30,6 +38,15 @@ def parse_args(argv=None):
         action='store_true',
         default=False,
         help='resume from the latest checkpoint in the work_dir automatically')
+    parser.add_argument(
+        '--load-from',
+        help='initialise the model from this checkpoint (weights only; '
+        'training starts at iteration 0)')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='unpickle the --load-from checkpoint fully, which runs any code '
+        'it asks for; only for files you trust')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -87,19 +104,36 @@ def build_cfg(args) -> Config:
             cfg.optim_wrapper.loss_scale = 'dynamic'
 
     cfg.resume = args.resume
+    if args.load_from is not None:
+        cfg.load_from = args.load_from
     return cfg
+
+
+def check_inputs(cfg: Config) -> None:
+    """Fail before building anything when data or checkpoint are missing."""
+    check_dataset_folders(cfg.train_dataloader.dataset, 'train')
+    if cfg.get('val_cfg') and cfg.get('val_dataloader'):
+        check_dataset_folders(cfg.val_dataloader.dataset, 'val')
+    load_from = cfg.get('load_from')
+    if load_from and not osp.isfile(load_from):
+        raise CheckpointError(f'checkpoint not found: {load_from}')
 
 
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_cfg(args)
+    check_inputs(cfg)
     setup_cpu_distributed(cfg)  # gloo when there is no GPU
     if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
+        runner = StrictCheckpointRunner.from_cfg(cfg)
+        runner.trust_checkpoint = args.trust_checkpoint
+    else:  # a runner of the config's choice loads as it does
         runner = RUNNERS.build(cfg)
     runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (CheckpointError, DatasetNotFoundError) as exc:
+        sys.exit(f'error: {exc}')

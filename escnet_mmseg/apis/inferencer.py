@@ -1,11 +1,13 @@
-"""MMSeg's inferencer with a free vocabulary."""
+"""MMSeg's inferencer with a free vocabulary and strict, safe loading."""
 from typing import Optional, Sequence, Union
 
+from mmengine.config import Config
 from mmseg.apis import MMSegInferencer
 from mmseg.utils import get_classes
+from torch import nn
 
-from ..datasets.base import make_palette
-from ..models.text_encoder import validate_vocabulary
+from ..utils import CheckpointError, load_checkpoint_strict, read_checkpoint
+from .inference import set_vocabulary
 
 
 class OpenVocabInferencer(MMSegInferencer):
@@ -26,6 +28,13 @@ class OpenVocabInferencer(MMSegInferencer):
             the classes stored in the checkpoint.
         palette: One RGB colour per class; generated when None.
         device: Device, e.g. ``'cuda:0'`` or ``'cpu'``.
+        trust_checkpoint: Unpickle ``weights`` fully (runs code from the
+            file). By default only weights, metadata and MMEngine's training
+            log are read, and a file needing anything else is refused.
+
+    Raises:
+        CheckpointError: ``weights`` is unreadable, does not fit the model of
+            the config, or (unless trusted) needs a type that could run code.
     """
 
     def __init__(self,
@@ -34,13 +43,41 @@ class OpenVocabInferencer(MMSegInferencer):
                  classes: Optional[Union[str, Sequence[str]]] = None,
                  palette: Optional[Sequence[Sequence[int]]] = None,
                  device: Optional[str] = None,
-                 scope: Optional[str] = 'mmseg') -> None:
+                 scope: Optional[str] = 'mmseg',
+                 trust_checkpoint: bool = False) -> None:
+        self.trust_checkpoint = trust_checkpoint
         super().__init__(model=model, weights=weights, device=device,
                          scope=scope)
         if classes is None:
-            classes = self.model.dataset_meta['classes']
-            palette = palette or self.model.dataset_meta.get('palette')
+            meta = getattr(self.model, 'dataset_meta', None) or {}
+            if not meta.get('classes'):
+                raise ValueError(
+                    f'{weights} stores no class names (meta.dataset_meta); '
+                    f'give classes=[...]')
+            classes = meta['classes']
+            palette = palette or meta.get('palette')
         self.set_vocabulary(classes, palette)
+
+    def _init_model(self, cfg: Config, weights: Optional[str],
+                    device: str = 'cpu') -> nn.Module:
+        # MMEngine's version unpickles `weights` fully and loads it
+        # non-strictly; this one reads it safely and refuses a mismatch.
+        if weights is None:  # MMSeg's behaviour: random weights, a warning
+            return super()._init_model(cfg, weights, device)
+        from mmseg.registry import MODELS
+        checkpoint = read_checkpoint(weights, self.trust_checkpoint)
+        if not cfg:  # no config given: the one stored in the checkpoint
+            cfg.update(
+                Config.fromstring(_stored_config(checkpoint, weights),
+                                  file_format='.py')._cfg_dict)
+        if cfg.model.get('pretrained') is not None:
+            del cfg.model.pretrained
+        model = MODELS.build(cfg.model)
+        model.cfg = cfg
+        load_checkpoint_strict(model, weights, checkpoint=checkpoint)
+        model.to(device)
+        model.eval()
+        return model
 
     def set_vocabulary(self,
                        classes: Union[str, Sequence[str]],
@@ -48,14 +85,7 @@ class OpenVocabInferencer(MMSegInferencer):
         """Switch to another list of class names."""
         if isinstance(classes, str):
             classes = get_classes(classes)
-        classes = list(validate_vocabulary(classes))
-        palette = [list(c) for c in palette] if palette else make_palette(
-            len(classes), seed=len(classes))
-        if len(palette) != len(classes):
-            raise ValueError(f'{len(classes)} classes but {len(palette)} '
-                             f'palette colours')
-        self.model.set_vocabulary(classes)
-        self.model.dataset_meta = dict(classes=classes, palette=palette)
+        classes, palette = set_vocabulary(self.model, classes, palette)
         self.visualizer.set_dataset_meta(classes, palette)
 
     def _init_pipeline(self, cfg):
@@ -65,3 +95,16 @@ class OpenVocabInferencer(MMSegInferencer):
             t for t in pipeline_cfg if 'Annotation' not in t['type']
         ]
         return super()._init_pipeline(cfg)
+
+
+def _stored_config(checkpoint: dict, weights: str) -> str:
+    """The config text MMEngine saves in a checkpoint."""
+    try:
+        return checkpoint['message_hub']['runtime_info']['cfg']
+    except (KeyError, TypeError):
+        pass
+    cfg = (checkpoint.get('meta') or {}).get('cfg')
+    if not cfg:
+        raise CheckpointError(
+            f'{weights} stores no config: give the config file as well')
+    return cfg

@@ -51,6 +51,9 @@ class ESCNet(EncoderDecoder):
               get a logit of -100 (CAT-Seg's ``pad_len``); None runs every
               class.
         vocabulary: Optional initial class names.
+        pretrained: Backbone weights, as :class:`EncoderDecoder` takes them
+            (set as ``backbone.pretrained``); MMSeg's ``init_model`` passes
+            None. Usually given as ``backbone.pretrained`` instead.
     """
 
     def __init__(self,
@@ -62,6 +65,7 @@ class ESCNet(EncoderDecoder):
                  test_cfg: OptConfigType = dict(mode='whole'),
                  data_preprocessor: OptConfigType = None,
                  vocabulary: Optional[Sequence[str]] = None,
+                 pretrained: Optional[str] = None,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(
             backbone=backbone,
@@ -70,6 +74,7 @@ class ESCNet(EncoderDecoder):
             train_cfg=train_cfg,
             test_cfg=test_cfg,
             data_preprocessor=data_preprocessor,
+            pretrained=pretrained,
             init_cfg=init_cfg)
         # EncoderDecoder reads test_cfg by attribute (test_cfg.mode).
         self.test_cfg = ConfigDict(test_cfg or dict(mode='whole'))

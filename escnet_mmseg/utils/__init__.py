@@ -1,8 +1,15 @@
 from .checkpoint import (extract_prefix, load_into, load_sam_checkpoint,
                          load_state_dict_file)
+from .data_check import DatasetNotFoundError, check_dataset_folders
 from .distributed import setup_cpu_distributed
+from .safe_checkpoint import (CheckpointError, check_model_keys,
+                              load_checkpoint_strict, read_checkpoint)
 
+# `StrictCheckpointRunner` (MMEngine's runner) is imported from
+# `escnet_mmseg.utils.strict_runner` by the tools.
 __all__ = [
-    'extract_prefix', 'load_into', 'load_sam_checkpoint',
-    'load_state_dict_file', 'setup_cpu_distributed'
+    'CheckpointError', 'DatasetNotFoundError', 'check_dataset_folders',
+    'check_model_keys', 'extract_prefix', 'load_checkpoint_strict',
+    'load_into', 'load_sam_checkpoint', 'load_state_dict_file',
+    'read_checkpoint', 'setup_cpu_distributed'
 ]
