@@ -83,6 +83,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='run N classes at a time to bound memory '
         '(model.test_cfg.class_chunk_size)')
     parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='unpickle the checkpoint fully (may run code from the file); '
+        'by default only weights and metadata are read')
+    parser.add_argument(
         '--verbose', action='store_true',
         help='show the libraries\' log messages and warnings')
     args = parser.parse_args(argv)
@@ -236,53 +240,31 @@ def quiet_libraries(enabled: bool = True):
             logger.setLevel(level)
 
 
-def check_checkpoint_fits(model, checkpoint: dict, path: str) -> None:
-    """Raise when the checkpoint's weights do not match the model's.
-
-    Raises:
-        CLIError: missing or unexpected keys, or a shape that differs.
-    """
-    state = checkpoint.get('state_dict', checkpoint)
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items()}
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [
-        f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}'
-        for k, v in own.items()
-        if k in state and hasattr(state[k], 'shape')
-        and tuple(state[k].shape) != tuple(v.shape)
-    ]
-    problems = []
-    for what, keys in (('missing', missing), ('unexpected', unexpected),
-                       ('with another shape (checkpoint vs config)', shapes)):
-        if keys:
-            problems.append(f'{len(keys)} weights {what}, e.g. {keys[0]}')
-    if problems:
-        raise CLIError(f'the checkpoint {path} does not fit the config: '
-                       + '; '.join(problems))
-
-
 def build_inferencer(config: str, checkpoint: str,
                      classes: Optional[List[str]], device: Optional[str],
-                     chunk: Optional[int]):
-    """An :class:`OpenVocabInferencer` whose checkpoint must fit the config."""
+                     chunk: Optional[int], trust: bool = False):
+    """An :class:`OpenVocabInferencer` whose checkpoint must fit the config.
+
+    The checkpoint is read without unpickling code (unless ``trust``) and
+    loaded strictly (see ``escnet_mmseg.utils.load_checkpoint_strict``).
+
+    Raises:
+        CLIError: the checkpoint is unreadable, unsafe, does not fit the
+            config, or stores no class names while none are given.
+    """
     from escnet_mmseg.apis import OpenVocabInferencer
-
-    class CheckedInferencer(OpenVocabInferencer):
-
-        def _load_weights_to_model(self, model, ckpt, cfg):
-            if ckpt is not None:
-                check_checkpoint_fits(model, ckpt, checkpoint)
-                meta = ckpt.get('meta', {}).get('dataset_meta') or {}
-                if classes is None and not meta.get('classes'):
-                    raise CLIError(f'the checkpoint {checkpoint} stores no '
-                                   f'class names: pass --classes')
-            super()._load_weights_to_model(model, ckpt, cfg)
-
-    inferencer = CheckedInferencer(
-        config, weights=checkpoint, classes=classes, device=device)
+    from escnet_mmseg.utils import CheckpointError
+    try:
+        inferencer = OpenVocabInferencer(
+            config, weights=checkpoint, classes=classes, device=device,
+            trust_checkpoint=trust)
+    except CheckpointError as e:
+        raise CLIError(str(e)) from None
+    except ValueError as e:
+        if 'stores no class names' in str(e):
+            raise CLIError(f'the checkpoint {checkpoint} stores no class '
+                           f'names: pass --classes') from None
+        raise
     inferencer.show_progress = False  # one bar over all images instead
     if chunk is not None:
         inferencer.model.test_cfg['class_chunk_size'] = chunk
@@ -414,7 +396,8 @@ def run(args) -> int:
         refuse_existing(plan)
 
     inferencer = build_inferencer(args.config, args.checkpoint, classes,
-                                  args.device, args.chunk)
+                                  args.device, args.chunk,
+                                  args.trust_checkpoint)
     from rich.progress import track
     failures = []
     for (path, _), outputs in track(

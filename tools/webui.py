@@ -162,6 +162,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='example images to offer (default: a photo shipped with '
         'matplotlib)')
     parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='unpickle the checkpoint fully (may run code from the file); '
+        'by default only weights and metadata are read')
+    parser.add_argument(
         '--verbose', action='store_true',
         help='show the libraries\' log messages and warnings')
     return parser.parse_args(argv)
@@ -185,8 +189,9 @@ def main(argv=None) -> int:
             examples = default_examples() if args.example is None else [
                 p for p in args.example if osp.isfile(p)
             ]
-            inferencer = infer.build_inferencer(args.config, args.checkpoint,
-                                                None, args.device, None)
+            inferencer = infer.build_inferencer(
+                args.config, args.checkpoint, None, args.device, None,
+                args.trust_checkpoint)
         except Exception as e:  # noqa: BLE001  one line, never a traceback
             print(f'error: {e}', file=sys.stderr)
             return 1

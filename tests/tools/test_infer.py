@@ -221,15 +221,15 @@ BAD_INPUTS = {
                                 "['sky'] (in {tmp}/dup.txt)"),
     'checkpoint of another model': (
         ['{img}', '--checkpoint', '{mismatch}'],
-        'the checkpoint {mismatch} does not fit the config: 1 weights '
-        'missing, e.g. {key}; 1 weights unexpected, e.g. extra.weight; 1 '
-        'weights with another shape (checkpoint vs config), e.g. {wide} '
-        '(1, 1, 1, 1)'),
+        'checkpoint {mismatch} does not fit the model of this config: 1 '
+        'weights of the model are missing from it ({key}); 1 weights in it '
+        'are not in the model (extra.weight); 1 weights have another shape '
+        '({wide}: (1, 1, 1, 1) in the file, (1, 8, 3, 3) in the model)'),
     'checkpoint without classes': (
         ['{img}', '--checkpoint', '{no_classes}'],
         'the checkpoint {no_classes} stores no class names: pass --classes'),
     'not a checkpoint': (['{img}', '--checkpoint', '{garbage}'],
-                         'error: UnpicklingError'),
+                         'error: cannot read checkpoint {garbage}'),
 }
 
 
@@ -272,7 +272,7 @@ def test_a_real_process_prints_one_line(bad_checkpoints, tmp_path):
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith(
-        f'error: the checkpoint {bad_checkpoints["mismatch"]} does not fit')
+        f'error: checkpoint {bad_checkpoints["mismatch"]} does not fit')
     help_text = subprocess.run(cmd[:2] + ['--help'], capture_output=True,
                                text=True, env=env, timeout=60).stdout
     assert '"wall, walls"' in help_text and 'synonyms' in help_text
