@@ -8,8 +8,12 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 vis_backends = [dict(type='LocalVisBackend')]
+# MMSeg's SegLocalVisualizer, also for images that are not C-contiguous
+# (MMSeg's misc/browse_dataset.py hands it such views; see
+# docs/mmseg_tools.md).
 visualizer = dict(
-    type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='ContiguousSegVisualizer', vis_backends=vis_backends,
+    name='visualizer')
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None

@@ -5,10 +5,11 @@ MMSeg 1.2.2's ``SegLocalVisualizer`` paints the class labels with OpenCV on
 ``tools/misc/browse_dataset.py`` hands it ``inputs.permute(1, 2, 0)`` (an
 (H, W, 3) view of a (3, H, W) tensor: channel-planar), so ``cv2.rectangle``
 fails with "Layout of the output array img is incompatible with cv::Mat"
-(every dataset, every OpenCV 4.x). Select this class to browse a dataset:
+(every dataset, every OpenCV 4.x). Every config of this project selects
+this class (``configs/_base_/default_runtime.py``), so MMSeg's tool works:
 
     python mmseg/.mim/tools/misc/browse_dataset.py CONFIG --not-show \\
-        --output-dir vis --cfg-options visualizer.type=ContiguousSegVisualizer
+        --output-dir vis
 """
 import numpy as np
 from mmseg.registry import VISUALIZERS

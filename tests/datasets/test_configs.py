@@ -122,7 +122,7 @@ def test_runtime_and_schedule():
     assert rt.custom_imports.imports == ['escnet_mmseg']
     assert not rt.custom_imports.allow_failed_imports
     assert dict(type='VocabularyHook') in rt.custom_hooks
-    assert rt.visualizer.type == 'SegLocalVisualizer'
+    assert rt.visualizer.type == 'ContiguousSegVisualizer'
     sch = Config.fromfile(
         osp.join(REPO, 'configs/_base_/schedules/schedule_80k.py'))
     assert sch.optim_wrapper.type == 'OptimWrapper'
