@@ -18,10 +18,13 @@ from tests.tiny import REPO, TINY_CONFIG, tiny_cfg
 
 pytestmark = pytest.mark.slow
 LEARN_ITERS = 100
-# Clean runs of LEARN_ITERS iterations reach MIOU_CLEAN (seeds 0-2, see
-# docs/model.md); the bar leaves a margin for run-to-run noise.
-MIOU_CLEAN = (0.0, 0.0, 0.0)
-MIOU_BAR = 0.0
+# mIoU of clean runs of LEARN_ITERS iterations with randomness.seed 0, 1, 2
+# (the config's seed is 0; seed 1 is a slow starter). The bar leaves a margin
+# below the config's seed for run-to-run noise; a model that stops learning
+# (chance: 9.1) or learns much worse fails it. Re-measure after changes of the
+# model or the recipe.
+MIOU_CLEAN = (76.2, 26.8, 79.3)
+MIOU_BAR = 65.0
 
 
 @pytest.fixture(scope='module')
