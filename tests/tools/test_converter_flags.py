@@ -5,7 +5,7 @@ import json
 import numpy as np
 from scipy.io import savemat
 
-from tests.tools.test_converters import (CONVERTERS, read, rle_counts, save,
+from tests.tools.test_converters import (CONVERTERS, read, rle_counts,
                                          write_fake_ade)
 from tests.tools.tool_loader import load_tool
 
