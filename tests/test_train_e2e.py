@@ -47,8 +47,10 @@ def _data_options(root: Path):
 
 def _train_cmd(work_dir, root, iters, *extra, interval=None,
                config=TINY_CONFIG, options=()):
+    warmup = min(50, iters // 2)  # the cosine phase must not be empty
     options = _data_options(root) + [
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+        f'param_scheduler.0.end={warmup}', f'param_scheduler.1.begin={warmup}',
         f'param_scheduler.1.end={iters}',
         f'default_hooks.checkpoint.interval={interval or iters}', *options
     ]
