@@ -56,8 +56,10 @@ test-fast: venv
 demo: venv
 	$(PY) tools/demo.py
 
+# Parameter counts of the ViT-B/16 model; the other modes (inference time and
+# memory, the PPG op) are in docs/benchmark.md.
 benchmark: venv
-	$(PY) tools/benchmark.py
+	$(PY) tools/benchmark.py params configs/escnet/escnet_vitb16_coco-stuff.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -5,8 +5,10 @@ initialised ``open_clip`` / ``segment_anything`` models with the same state
 dict layout as the released files.
 """
 import copy
+import re
+import zlib
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 
@@ -88,3 +90,44 @@ def tiny_open_clip(model_cfg: dict, seed: int = 2):
     torch.manual_seed(seed)
     cfg = copy.deepcopy(model_cfg)
     return open_clip.model.CLIP(**cfg).eval()
+
+
+def write_tiny_weights(folder: Path) -> Tuple[str, str]:
+    """Tiny CLIP (open_clip state dict) and SAM checkpoints for the tiny
+    config, written into ``folder``; returns their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    clip = tiny_open_clip(tiny_model_cfg()['backbone']['model_cfg'])
+    clip_path = folder / 'clip_tiny.pt'
+    torch.save(clip.state_dict(), clip_path)
+    sam_path = write_sam_checkpoint(folder / 'sam_tiny.pth', tiny_sam())
+    return str(clip_path), str(sam_path)
+
+
+# Parameters loaded from the CLIP and SAM files (everything else is new).
+PRETRAINED_PARAMS = re.compile(
+    r'^(backbone\.clip\.|neck\.prompt_encoder\.|'
+    r'neck\.blocks\.\d+\.sam_block\.layer\.)')
+
+
+@torch.no_grad()
+def name_seeded_init_(model: torch.nn.Module, seed: int = 0) -> None:
+    """Fill the parameters not loaded from CLIP/SAM from their names.
+
+    Every value depends on the parameter's name and shape only, not on the
+    order modules are built in, so a refactor that builds the same layers in
+    another order keeps the same weights. Matrices get ``N(0, 1/fan_in)``,
+    norm scales ``1 + N(0, 0.01)``, other vectors ``N(0, 0.01)``.
+    """
+    for name, p in model.named_parameters():
+        if PRETRAINED_PARAMS.match(name):
+            continue
+        g = torch.Generator().manual_seed(
+            zlib.crc32(f'{seed}:{name}'.encode()))
+        noise = torch.randn(p.shape, generator=g)
+        if p.dim() >= 2:
+            p.copy_(noise * p[0].numel()**-0.5)
+        elif name.endswith('weight'):
+            p.copy_(1 + 0.1 * noise)
+        else:
+            p.copy_(0.1 * noise)

@@ -34,6 +34,9 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)  # run from a checkout without installing
+
 SAM_URL = ('https://dl.fbaipublicfiles.com/segment_anything/'
            'sam_vit_b_01ec64.pth')
 SAM_DEFAULT_PATH = osp.join('checkpoints', 'sam_vit_b_01ec64.pth')
@@ -71,24 +74,11 @@ def expected_sam_tensors() -> Dict[str, Tuple[int, ...]]:
 
 
 def load_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """Tensors of a checkpoint: a (possibly nested) state dict, a
-    safetensors file, or a TorchScript archive (OpenAI's CLIP files)."""
-    if path.endswith('.safetensors'):
-        from safetensors.torch import load_file
-        return load_file(path)
-    try:
-        obj = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as err:  # not a pickled state dict
-        try:
-            return torch.jit.load(path, map_location='cpu').state_dict()
-        except Exception:
-            raise ValueError(f'cannot read {path}: {err}') from err
-    for key in ('state_dict', 'model'):
-        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
-            obj = obj[key]
-    if not isinstance(obj, dict):
-        raise ValueError(f'{path} does not hold a state dict')
-    return obj
+    """Tensors of a checkpoint: a (possibly wrapped) state dict, a
+    safetensors file, or a TorchScript archive (OpenAI's CLIP files), read
+    by the same loader the model uses."""
+    from escnet_mmseg.utils import load_state_dict_file
+    return load_state_dict_file(path)
 
 
 def compare(tensors: Dict[str, torch.Tensor],

@@ -1,10 +1,12 @@
 """Safe loading of the CLIP and SAM weight files.
 
 Both loaders read with ``torch.load(..., weights_only=True)`` (no pickled code
-is executed) and name every missing key, so a wrong or truncated file fails
-loudly instead of leaving randomly initialised layers behind.
+is executed; OpenAI's TorchScript CLIP archives go through ``torch.jit.load``
+as in open_clip) and name every missing key, so a wrong or truncated file
+fails loudly instead of leaving randomly initialised layers behind.
 """
 import os.path as osp
+import zipfile
 from typing import Dict, Iterable, Mapping, Optional
 
 import torch
@@ -14,10 +16,13 @@ StateDict = Dict[str, torch.Tensor]
 
 # Containers that training frameworks wrap a state dict in.
 _WRAPPER_KEYS = ('state_dict', 'model', 'module')
+# Non-weight entries of OpenAI's CLIP archives (open_clip drops them too).
+_OPENAI_METADATA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
 
 
 def load_state_dict_file(path: str) -> StateDict:
-    """Read a state dict from a ``.pth``/``.pt``/``.bin`` or ``.safetensors`` file.
+    """Read a state dict from a ``.pth``/``.pt``/``.bin`` or ``.safetensors``
+    file, or from a TorchScript archive (OpenAI's original CLIP ``.pt``).
 
     Args:
         path: Local file path.
@@ -34,6 +39,8 @@ def load_state_dict_file(path: str) -> StateDict:
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
         state = load_file(path, device='cpu')
+    elif is_torchscript_archive(path):
+        state = load_torchscript_state_dict(path)
     else:
         try:
             state = torch.load(path, map_location='cpu', weights_only=True)
@@ -48,6 +55,40 @@ def load_state_dict_file(path: str) -> StateDict:
             isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f'{path} does not contain a state dict of tensors')
     return dict(state)
+
+
+def is_torchscript_archive(path: str) -> bool:
+    """Whether ``path`` is a TorchScript archive (a zip holding compiled
+    code), as OpenAI's original CLIP ``.pt`` files are."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any(
+            name.endswith('/constants.pkl') for name in archive.namelist())
+
+
+def load_torchscript_state_dict(path: str) -> StateDict:
+    """The state dict of a TorchScript archive in open_clip's layout.
+
+    OpenAI's CLIP archives name their tensors as open_clip's ``CLIP`` does,
+    store most weights in float16 and add three metadata entries; this is
+    what ``open_clip.load_openai_model`` unpacks with
+    ``build_model_from_openai_state_dict``. Loading runs the archive's
+    TorchScript (not arbitrary pickled Python), like open_clip does.
+
+    Returns:
+        Tensors on CPU, floating point ones in float32, without the
+        ``input_resolution``/``context_length``/``vocab_size`` entries.
+    """
+    try:
+        state = torch.jit.load(path, map_location='cpu').state_dict()
+    except Exception as exc:  # noqa: BLE001 - re-raised with the file name
+        raise ValueError(
+            f'cannot read {path} as a TorchScript archive: {exc}') from exc
+    return {
+        k: v.float() if v.is_floating_point() else v
+        for k, v in state.items() if k not in _OPENAI_METADATA_KEYS
+    }
 
 
 def extract_prefix(state: Mapping[str, torch.Tensor], prefix: str) -> StateDict:
