@@ -46,6 +46,9 @@ def golden_model(variant: str, weights_dir: Path) -> torch.nn.Module:
         neck['sam_checkpoint'] = sam_path
     cfg = tiny_model_cfg(**neck)
     cfg['backbone']['pretrained'] = clip_path
+    # The CLIP path of the paper's configs (the toy training config trains
+    # all of CLIP with ordinary blocks, see its comments).
+    cfg['backbone'].update(last_block='dense', finetune='attention')
     model = build_tiny_model(cfg, vocabulary=NAMES, seed=SEED)
     name_seeded_init_(model, seed=SEED)
     return model.eval()
