@@ -103,7 +103,7 @@ def check_class_names(names: Sequence[str], source: str) -> List[str]:
     Raises:
         CLIError: no names, an empty name or synonym, or a duplicate.
     """
-    from escnet_mmseg.models.text_encoder import validate_vocabulary
+    from escnet_mmseg.utils import validate_vocabulary
     names = [n.strip() for n in names]
     for i, name in enumerate(names):
         if name and any(not part.strip() for part in name.split(',')):

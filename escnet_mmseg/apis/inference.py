@@ -16,7 +16,7 @@ from mmengine.registry import init_default_scope
 from torch import nn
 
 from ..datasets.base import make_palette
-from ..models.text_encoder import validate_vocabulary
+from ..utils.vocabulary import validate_vocabulary
 from ..utils import load_checkpoint_strict
 
 Palette = Sequence[Sequence[int]]

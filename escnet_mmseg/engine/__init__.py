@@ -1,3 +1,3 @@
-from .vocabulary_hook import VocabularyHook, dataset_vocabulary
+from .vocabulary_hook import VocabularyHook, check_labels, dataset_vocabulary
 
-__all__ = ['VocabularyHook', 'dataset_vocabulary']
+__all__ = ['VocabularyHook', 'check_labels', 'dataset_vocabulary']

@@ -35,8 +35,37 @@ def dataset_vocabulary(dataset) -> Optional[tuple]:
     return prompts
 
 
+def check_labels(data_samples, num_classes: int, ignore_index: int) -> None:
+    """Refuse a label map with a label outside the vocabulary.
+
+    Runs on the CPU batch before it reaches the model, so a wrong dataset or
+    vocabulary is named without a device-to-host sync in the training step.
+
+    Raises:
+        ValueError: names the label, the file and the vocabulary size.
+    """
+    for sample in data_samples:
+        label = sample.gt_sem_seg.data
+        bad = label[(label != ignore_index)
+                    & ((label < 0) | (label >= num_classes))]
+        if bad.numel():
+            path = sample.metainfo.get('seg_map_path', 'a sample')
+            raise ValueError(
+                f'label {int(bad[0])} in {path} is outside the vocabulary of '
+                f'{num_classes} classes and is not the ignore index '
+                f'{ignore_index}')
+
+
 def _classes_of(dataloader) -> Optional[tuple]:
     return dataset_vocabulary(getattr(dataloader, 'dataset', None))
+
+
+def _segmentor(runner):
+    """The model inside DDP and test-time-augmentation wrappers."""
+    model = runner.model
+    while not hasattr(model, 'set_vocabulary') and hasattr(model, 'module'):
+        model = model.module
+    return model
 
 
 @HOOKS.register_module()
@@ -47,7 +76,9 @@ class VocabularyHook(Hook):
     to their dataset's (e.g. the A-847 prompts for a model trained on
     COCO-Stuff) and training switches back afterwards. A dataset's
     vocabulary is its benchmark prompt list when it has one, else its
-    ``metainfo['classes']`` (see :func:`dataset_vocabulary`).
+    ``metainfo['classes']`` (see :func:`dataset_vocabulary`). Before every
+    training step it checks the batch's labels against the vocabulary on
+    the CPU (:func:`check_labels`).
     """
 
     priority = 'VERY_HIGH'
@@ -58,14 +89,17 @@ class VocabularyHook(Hook):
         if classes is None:
             raise ValueError(f'the {phase} dataset has no "classes" in its '
                              f'metainfo: an open-vocabulary model needs them')
-        model = runner.model
-        # Unwrap DDP and test-time-augmentation wrappers (SegTTAModel).
-        while not hasattr(model, 'set_vocabulary') and hasattr(model, 'module'):
-            model = model.module
-        model.set_vocabulary(classes)
+        _segmentor(runner).set_vocabulary(classes)
 
     def before_train(self, runner) -> None:
         self._set(runner, runner.train_dataloader, 'train')
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch: Optional[dict] = None) -> None:
+        if data_batch and data_batch.get('data_samples'):
+            model = _segmentor(runner)
+            check_labels(data_batch['data_samples'], len(model.vocabulary),
+                         model.decode_head.ignore_index)
 
     def before_val(self, runner) -> None:
         self._set(runner, runner.val_dataloader, 'val')

@@ -1,5 +1,5 @@
 from .bce_loss import PerClassBCELoss
-from .clip_backbone import CLIPBackbone, tiny_clip_cfg
+from .clip_backbone import CLIPBackbone
 from .esc_block import ESCBlock
 from .esc_neck import ESCNeck, cosine_correlation
 from .escnet import ESCNet
@@ -12,6 +12,6 @@ from .vlf import VLF
 
 __all__ = [
     'CLIPBackbone', 'ESCTextEncoder', 'ESCBlock', 'ESCNeck', 'ESCNet',
-    'ESCNetHead', 'ESCTTAModel', 'PerClassBCELoss', 'PseudoPromptGenerator', 'SAMBlock', 'VLF',
-    'cosine_correlation', 'tiny_clip_cfg'
+    'ESCNetHead', 'ESCTTAModel', 'PerClassBCELoss', 'PseudoPromptGenerator',
+    'SAMBlock', 'VLF', 'cosine_correlation'
 ]

@@ -24,13 +24,21 @@ def one_hot_targets(label: Tensor, num_classes: int,
         ValueError: a label that is neither a class index nor ``ignore_index``.
     """
     valid = label != ignore_index
-    bad = label[valid & ((label < 0) | (label >= num_classes))]
-    if bad.numel():
-        raise ValueError(f'label {int(bad[0])} is outside the {num_classes} '
-                         f'classes and is not the ignore index {ignore_index}')
-    target = F.one_hot(label.masked_fill(~valid, 0).long(), num_classes)
-    target = target.permute(0, 3, 1, 2).to(torch.float32)
-    return target * valid.unsqueeze(1)
+    in_range = (label >= 0) & (label < num_classes)
+    if label.device.type == 'cpu':
+        bad = label[valid & ~in_range]
+        if bad.numel():
+            raise ValueError(f'label {int(bad[0])} is outside the '
+                             f'{num_classes} classes and is not the ignore '
+                             f'index {ignore_index}')
+    else:
+        # No host sync on accelerators: the training runner's
+        # VocabularyHook has checked the labels on the CPU, naming the file.
+        torch._assert_async((in_range | ~valid).all())
+    # A comparison instead of F.one_hot, which syncs to check the range.
+    classes = torch.arange(num_classes, device=label.device).view(1, -1, 1, 1)
+    target = label.unsqueeze(1) == classes
+    return (target & valid.unsqueeze(1)).to(torch.float32)
 
 
 @MODELS.register_module()

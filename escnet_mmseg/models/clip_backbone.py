@@ -281,22 +281,3 @@ class CLIPBackbone(BaseModule):
     def encode_text(self, tokens: Tensor) -> Tensor:
         """Text embeddings (N, E), not normalised (= ``clip.encode_text``)."""
         return self.clip.encode_text(tokens)
-
-
-def tiny_clip_cfg(embed_dim: int = 32,
-                  image_size: int = 64,
-                  patch_size: int = 8,
-                  width: int = 32,
-                  layers: int = 4,
-                  heads: int = 2,
-                  text_width: int = 32,
-                  text_layers: int = 2,
-                  text_heads: int = 2,
-                  context_length: int = 16) -> dict:
-    """An open_clip model config for small randomly initialised models."""
-    return dict(
-        embed_dim=embed_dim,
-        vision_cfg=dict(image_size=image_size, layers=layers, width=width,
-                        patch_size=patch_size, head_width=width // heads),
-        text_cfg=dict(context_length=context_length, vocab_size=49408,
-                      width=text_width, heads=text_heads, layers=text_layers))

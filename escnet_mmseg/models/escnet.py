@@ -14,7 +14,7 @@ from torch import Tensor
 
 from .esc_neck import cosine_correlation
 from .slide_global import check_layout, fuse_views, make_views
-from .text_encoder import validate_vocabulary
+from ..utils.vocabulary import validate_vocabulary
 
 # Logit of the classes left out by ``test_cfg.max_classes`` (CAT-Seg's value).
 DROPPED_CLASS_LOGIT = -100.
@@ -29,6 +29,20 @@ class ESCNet(EncoderDecoder):
     ``VocabularyHook`` sets the train/val/test dataset's ``classes``), else
     ``dataset_meta['classes']`` (what MMSeg's ``init_model`` and inferencer
     restore from a checkpoint).
+
+    Call graph (as MMSeg's ``EncoderDecoder``)::
+
+        loss    -> extract_feat -> decode_head.loss (per-class BCE or CE)
+        predict -> inference -> whole / slide (MMSeg's)
+                             |  slide_global_inference (CAT-Seg's views)
+                -> encode_decode (view_logits when max_classes applies)
+                -> extract_feat:
+                     backbone (CLIP image tower: dense F_v, skips G_1, G_2)
+                     text_encoder (vocabulary -> F_l, cached)
+                     neck (C0 = cos(F_v, F_l); N ESC blocks:
+                           PPG -> SAM block -> VLF, chunked over classes)
+                -> decode_head (U-Net with G_2, G_1 -> one logit map per
+                   class) -> postprocess_result (resize to the image)
 
     Args:
         backbone: :class:`CLIPBackbone` config.
@@ -335,20 +349,3 @@ class ESCNet(EncoderDecoder):
                 'pred_sem_seg': PixelData(data=pred)
             })
         return data_samples
-
-    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
-        """Losses; checks the labels fit the vocabulary first."""
-        self._check_labels(data_samples)
-        return super().loss(inputs, data_samples)
-
-    def _check_labels(self, data_samples: SampleList) -> None:
-        ignore = self.decode_head.ignore_index
-        num = self.num_classes
-        for sample in data_samples:
-            label = sample.gt_sem_seg.data
-            bad = label[(label != ignore) & ((label < 0) | (label >= num))]
-            if bad.numel():
-                raise ValueError(
-                    f'label {int(bad[0])} in {sample.metainfo.get("seg_map_path", "a sample")} '
-                    f'is outside the vocabulary of {num} classes and is not the '
-                    f'ignore index {ignore}')

@@ -24,7 +24,7 @@ class PseudoPromptGenerator(BaseModule):
         alpha: Foreground threshold on the probability map.
         iters: Lloyd iterations.
         softmax_over: ``'class'`` (softmax over the vocabulary at every pixel,
-            DESIGN §3) or ``'space'`` (over the pixels of each class map).
+            docs/model.md) or ``'space'`` (over the pixels of each class map).
         mask_eps: Probabilities are clamped to ``[eps, 1 - eps]`` before the
             logit that maps the mask prompt to SAM's mask-logit range.
     """

@@ -7,6 +7,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils.vocabulary import validate_vocabulary
+
 # CAT-Seg's single template, verbatim (no final period).
 SINGLE_TEMPLATE = ('A photo of a {} in the scene', )
 
@@ -54,34 +56,6 @@ _TEMPLATE_SETS = dict(single=SINGLE_TEMPLATE, imagenet=IMAGENET_TEMPLATES)
 SYNONYM_MODES = ('first', 'mean')
 # Texts per text-tower call: bounds memory for large vocabularies x templates.
 _TEXT_BATCH = 1024
-
-
-def validate_vocabulary(names: Sequence[str]) -> Tuple[str, ...]:
-    """Check a vocabulary and return it as a tuple.
-
-    Raises:
-        ValueError: empty vocabulary, a name that is not a non-empty string,
-            or the same name twice (two logit maps for one class would make
-            the argmax arbitrary).
-    """
-    if isinstance(names, str):
-        raise ValueError(f'the vocabulary must be a list of class names, '
-                         f'got the single string "{names}"')
-    names = tuple(names)
-    if not names:
-        raise ValueError('the vocabulary (class names) is empty')
-    bad = [n for n in names if not isinstance(n, str) or not n.strip()]
-    if bad:
-        raise ValueError(f'class names must be non-empty strings, got {bad}')
-    seen, dups = set(), []
-    for n in names:
-        key = n.strip().lower()
-        if key in seen:
-            dups.append(n)
-        seen.add(key)
-    if dups:
-        raise ValueError(f'duplicate class names in the vocabulary: {dups}')
-    return names
 
 
 def synonyms(name: str) -> List[str]:

@@ -1,4 +1,5 @@
-"""The ``escnet::pseudo_prompts`` custom op (Pseudo Prompt Generator, DESIGN.md section 3).
+"""The ``escnet::pseudo_prompts`` custom op (Pseudo Prompt Generator,
+docs/model.md "The PPG op").
 
 CUDA tensors run the fused Triton kernel when triton is available; every other device runs
 the batched PyTorch reference. Both give identical outputs (see

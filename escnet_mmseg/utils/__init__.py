@@ -4,6 +4,7 @@ from .data_check import DatasetNotFoundError, check_dataset_folders
 from .distributed import setup_cpu_distributed
 from .safe_checkpoint import (CheckpointError, check_model_keys,
                               load_checkpoint_strict, read_checkpoint)
+from .vocabulary import validate_vocabulary
 
 # `StrictCheckpointRunner` (MMEngine's runner) is imported from
 # `escnet_mmseg.utils.strict_runner` by the tools.
@@ -11,5 +12,5 @@ __all__ = [
     'CheckpointError', 'DatasetNotFoundError', 'check_dataset_folders',
     'check_model_keys', 'extract_prefix', 'load_checkpoint_strict',
     'load_into', 'load_sam_checkpoint', 'load_state_dict_file',
-    'read_checkpoint', 'setup_cpu_distributed'
+    'read_checkpoint', 'setup_cpu_distributed', 'validate_vocabulary'
 ]

@@ -1,4 +1,5 @@
-"""Exactness properties of the whole ESC-Net (DESIGN §4), on a tiny model."""
+"""Exactness properties of the whole ESC-Net on a tiny model
+(docs/model.md "Exactness properties")."""
 import pytest
 import torch
 from mmengine.structures import PixelData
