@@ -12,7 +12,6 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)  # run from a checkout without installing
 CONFIG = osp.join(REPO, 'configs', 'escnet', 'escnet_tiny_synthetic.py')
 
 

@@ -10,11 +10,7 @@ same bytes. The output folder must be empty (or absent) unless
 ``--overwrite`` is given.
 """
 import argparse
-import os.path as osp
 import sys
-
-# Run from a source checkout without installing the package.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from escnet_mmseg.datasets.synthetic import \
     generate_synthetic_dataset  # noqa: E402

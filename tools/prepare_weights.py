@@ -34,8 +34,6 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)  # run from a checkout without installing
 
 SAM_URL = ('https://dl.fbaipublicfiles.com/segment_anything/'
            'sam_vit_b_01ec64.pth')

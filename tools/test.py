@@ -16,10 +16,6 @@ import os
 import os.path as osp
 import sys
 
-# Configs import `escnet_mmseg` (custom_imports); make it importable when the
-# script runs from a source checkout without `pip install -e .`.
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 

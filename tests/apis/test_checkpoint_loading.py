@@ -1,7 +1,6 @@
 """Loading a trained checkpoint: strict (what does not fit is refused) and
 safe (no code from the file runs), through every Python entry point."""
 import argparse
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np

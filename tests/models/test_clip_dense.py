@@ -1,7 +1,6 @@
 """CAT-Seg's dense last CLIP block vs the formula from the block's weights."""
 import pytest
 import torch
-import torch.nn.functional as F
 
 from escnet_mmseg.models import CLIPBackbone
 from tests.tiny import tiny_model_cfg, tiny_open_clip

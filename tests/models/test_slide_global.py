@@ -9,7 +9,6 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from escnet_mmseg.models.escnet import DROPPED_CLASS_LOGIT

@@ -31,8 +31,6 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-sys.path.insert(1, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 from converter_common import (  # noqa: E402
     ConversionError, add_common_args, check_outputs, make_parent_dirs,
     require_dir, require_file, run_main, run_tasks)
