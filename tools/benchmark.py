@@ -110,15 +110,19 @@ def count_params(config: str, cfg_options=None) -> dict:
 
 # ------------------------------------------------------------------ flops
 def _flop_parts(model) -> dict:
-    """name -> module whose forward FLOPs are reported."""
-    parts = {'CLIP image': model.backbone, 'CLIP text': model.text_encoder}
+    """name -> modules whose forward FLOPs are reported under that name."""
+    parts = {'CLIP image': [model.backbone], 'CLIP text': [model.text_encoder]}
     for k, block in enumerate(model.neck.blocks):
-        parts[f'block {k}'] = block
+        parts[f'block {k}'] = [block]
         if block.sam_block is not None:
-            parts[f'block {k} SAM block'] = block.sam_block
-        parts[f'block {k} VLF'] = block.vlf
-    parts['ESC blocks (neck)'] = model.neck
-    parts['decoder'] = model.decode_head
+            parts[f'block {k} SAM block'] = [block.sam_block]
+        parts[f'block {k} VLF'] = [block.vlf]
+    parts['ESC blocks (neck)'] = [model.neck]
+    # The head's forward (and UpBlock.skip_term) are called as methods, so
+    # the hooks go on the layers.
+    head = model.decode_head
+    parts['decoder'] = [*head.skip_proj, *head.up_blocks, head.conv_seg,
+                        *(b.conv_skip for b in head.up_blocks)]
     return parts
 
 
@@ -127,22 +131,23 @@ def count_flops(model, run) -> dict:
 
     A forward pre-hook and a forward hook on every part read the running
     total of one ``FlopCounterMode``, so nested parts and repeated calls
-    (sliding windows, class chunks) are summed correctly.
+    (class chunks) are summed correctly.
     """
     from torch.utils.flop_counter import FlopCounterMode
     counter = FlopCounterMode(display=False)
     totals, starts, handles = {}, {}, []
-    for name, module in _flop_parts(model).items():
+    for name, modules in _flop_parts(model).items():
         totals[name] = 0
+        for module in modules:
 
-        def pre(mod, args, name=name):
-            starts[name] = counter.get_total_flops()
+            def pre(mod, args, key=(name, id(module))):
+                starts[key] = counter.get_total_flops()
 
-        def post(mod, args, out, name=name):
-            totals[name] += counter.get_total_flops() - starts[name]
+            def post(mod, args, out, name=name, key=(name, id(module))):
+                totals[name] += counter.get_total_flops() - starts[key]
 
-        handles.append(module.register_forward_pre_hook(pre))
-        handles.append(module.register_forward_hook(post))
+            handles.append(module.register_forward_pre_hook(pre))
+            handles.append(module.register_forward_hook(post))
     try:
         with counter:
             run()
@@ -150,30 +155,57 @@ def count_flops(model, run) -> dict:
         for h in handles:
             h.remove()
     totals['total'] = counter.get_total_flops()
+    totals['total without text'] = totals['total'] - totals['CLIP text']
     return totals
 
 
+def _count_windows(model, image, meta) -> int:
+    """How many crops the config's test mode runs on ``image``.
+
+    ``encode_decode`` (one CLIP-size crop) is replaced by a stub that counts
+    its calls, so the real test-mode code decides the windows in no time.
+    """
+    import torch
+    calls = []
+
+    def stub(inputs, metas):
+        calls.append(1)
+        return torch.zeros(inputs.shape[0], model.num_classes,
+                           *inputs.shape[-2:])
+
+    model.encode_decode = stub
+    try:
+        model.inference(image, meta)
+    finally:
+        del model.encode_decode
+    return len(calls)
+
+
 def bench_flops(args) -> dict:
+    """Whole-image FLOPs of one crop, and the test mode's as
+    ``windows x crop + text once`` (a crop's FLOPs do not depend on the
+    pixels, and the text embeddings are computed once per vocabulary)."""
     import torch
     model = _build(args.config, args.cfg_options).eval()
     model.set_vocabulary(_vocabulary(args.classes))
     h, w = model.backbone.image_size
     results = {}
     with torch.no_grad():
-        image = torch.randn(1, 3, h, w)
-        results[f'whole image {h}x{w}'] = count_flops(
-            model, lambda: model._forward(image))
+        crop = count_flops(model,
+                           lambda: model._forward(torch.randn(1, 3, h, w)))
+        results[f'whole image {h}x{w}'] = crop
         if args.image_size:
             ih, iw = args.image_size
-            image = torch.randn(1, 3, ih, iw)
             meta = [dict(img_shape=(ih, iw), ori_shape=(ih, iw),
                          pad_shape=(ih, iw), padding_size=[0, 0, 0, 0])]
+            n = _count_windows(model, torch.zeros(1, 3, ih, iw), meta)
             mode = model.test_cfg.get('mode', 'whole')
-            # The text embeddings are cached per vocabulary; count them once
-            # per image here too.
-            model.text_encoder._cache_key = None
-            results[f'test mode "{mode}" {ih}x{iw}'] = count_flops(
-                model, lambda: model.inference(image, meta))
+            results[f'test mode "{mode}" {ih}x{iw}: {n} crops'] = {
+                k: v if k == 'CLIP text' else (
+                    n * v if k != 'total' else
+                    n * crop['total without text'] + crop['CLIP text'])
+                for k, v in crop.items()
+            }
     return results
 
 
@@ -296,7 +328,12 @@ def _options_argv(args) -> list:
 
 
 def _run_child(cmd: list) -> dict:
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    # glibc's dynamic mmap threshold keeps freed tensors in the heap, so the
+    # peak RSS would count memory that was free again; a fixed threshold
+    # returns every large tensor to the system when it is freed.
+    env = dict(os.environ)
+    env.setdefault('MALLOC_MMAP_THRESHOLD_', str(64 * 1024))
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if res.returncode != 0:
         raise RuntimeError(f'{" ".join(cmd)} failed:\n{res.stderr[-3000:]}')
     return json.loads(res.stdout.strip().splitlines()[-1])
