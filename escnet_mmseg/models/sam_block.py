@@ -276,10 +276,11 @@ def _image_to_token(attn: Attention, k_in: Tensor, v_in: Tensor,
         keys = scores.transpose(1, 2) @ values
     else:
         dense = maps.reshape(bt, -1, length).transpose(1, 2)  # (B*T, L, c)
-        keys = dense if weight is None else dense @ weight.t()
-        keys = keys.baddbmm_(scores.transpose(1, 2), values) if (
-            weight is not None) else torch.baddbmm(
-                keys, scores.transpose(1, 2), values)
+        if weight is None:  # an explicit dense embedding: keep it intact
+            keys = torch.baddbmm(dense, scores.transpose(1, 2), values)
+        else:  # a fresh product, updated in place
+            keys = (dense @ weight.t()).baddbmm_(scores.transpose(1, 2),
+                                                 values)
     keys.view(b, t, length, dims).add_(
         (image + attn.out_proj.bias).unsqueeze(1))
     return keys
