@@ -56,10 +56,15 @@ test-fast: venv
 demo: venv
 	$(PY) tools/demo.py
 
-# Parameter counts of the ViT-B/16 model; the other modes (inference time and
-# memory, the PPG op) are in docs/benchmark.md.
+# Parameters, GFLOPs and the SAM blocks' CPU time (a few minutes; random
+# weights, nothing downloaded). docs/efficiency.md lists all the modes.
+BENCH := $(PY) tools/benchmark.py
 benchmark: venv
-	$(PY) tools/benchmark.py params configs/escnet/escnet_vitb16_coco-stuff.py
+	$(BENCH) params configs/escnet/escnet_vitl14_coco-stuff.py
+	$(BENCH) flops configs/escnet/escnet_vitl14_coco-stuff.py --classes 150 --image-size 0 0
+	$(BENCH) compare configs/escnet/ablations/escnet_vitb16_coco-stuff_no-sam.py \
+		configs/escnet/escnet_vitb16_coco-stuff.py --classes 150 --repeats 3 \
+		--cfg-options model.test_cfg.class_chunk_size=32
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,26 +1,53 @@
-"""Benchmarks of escnet_mmseg: parameter counts, inference speed and memory.
+"""Benchmarks of escnet_mmseg: parameters, FLOPs, speed and memory.
 
-    python tools/benchmark.py params configs/escnet/escnet_vitl14_coco-stuff.py
-    python tools/benchmark.py model configs/escnet/escnet_tiny_synthetic.py \
-        --classes 171 --chunks 0 32 --repeats 3
+    python tools/benchmark.py params CONFIG
+    python tools/benchmark.py flops CONFIG --classes 150
+    python tools/benchmark.py compare CONFIG_A CONFIG_B --classes 150 \
+        [--cfg-options model.test_cfg.class_chunk_size=32] [--reference-sam a]
+    python tools/benchmark.py model CONFIG --classes 171 --chunks 0 32
+    python tools/benchmark.py train-memory CONFIG --classes 2 4 8 [--amp]
+    python tools/benchmark.py sam-block CONFIG --classes 32 [--profile]
     python tools/benchmark.py ppg [benchmark_ppg.py options]
 
-Models are built with random weights (no CLIP or SAM file is read). ``params``
-builds on the meta device, so even ViT-L needs no memory. ``model`` compares
-chunked with unchunked inference in one run: time per image and peak memory
-(CUDA: max allocated; CPU: growth of the peak RSS over the built model, in a
-fresh process per setting).
+Models are built with random weights (no CLIP or SAM file is read:
+``pretrained`` and ``sam_checkpoint`` are cleared). ``params`` builds on the
+meta device, so even ViT-L needs no memory.
+
+* ``flops``: FLOPs of one inference per part, counted by
+  ``torch.utils.flop_counter`` (matrix products and convolutions; element-wise
+  ops, softmax and norms are not counted). Both conventions are printed:
+  ``2 x multiply-add`` (torch's FlopCounter, most papers) and
+  ``1 x multiply-add`` (fvcore, which CAT-Seg's and ESC-Net's Table 4 GFLOPs
+  come from in the literature). Whole-image inference of one CLIP-size crop,
+  and the config's own test mode on an image of ``--image-size``.
+* ``compare``: two models in one process, timed in alternation on the same
+  input; median seconds per image of each, the ratio of the medians and the
+  spread of the per-pair ratios. Alternation cancels most of the noise of a
+  shared machine; ratios, not absolute times, are the figures to quote.
+* ``model``: chunked vs unchunked inference, time and peak memory (CUDA: max
+  allocated; CPU: growth of the peak RSS over the built model, in a fresh
+  process per setting).
+* ``train-memory``: peak memory of one training step (forward + backward of
+  the loss) per vocabulary size, each in a fresh process, and the fitted
+  memory per class.
+* ``sam-block``: one SAM block at the config's sizes, the fast forward vs SAM's
+  own ``TwoWayAttentionBlock`` (alternating), with the largest difference.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)  # run from a checkout without installing
+
+# Model parts whose FLOPs `flops` reports (attribute paths in ESCNet).
+FLOP_PARTS = ('backbone', 'text_encoder', 'neck', 'decode_head')
 
 
 def _build(config: str, cfg_options=None, device=None):
@@ -44,9 +71,26 @@ def _build(config: str, cfg_options=None, device=None):
     return model
 
 
-def count_params(config: str) -> dict:
+def _vocabulary(n: int) -> list:
+    return [f'class {i}' for i in range(n)]
+
+
+def _sync(device: str) -> None:
+    import torch
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def _set_threads(threads) -> None:
+    import torch
+    if threads:
+        torch.set_num_threads(threads)
+
+
+# ----------------------------------------------------------------- params
+def count_params(config: str, cfg_options=None) -> dict:
     """Parameters per part (millions) of a config's model."""
-    model = _build(config, device='meta')
+    model = _build(config, cfg_options, device='meta')
     parts = dict(
         clip_image=model.backbone.clip.visual,
         clip_text=model.backbone.clip,
@@ -64,10 +108,187 @@ def count_params(config: str) -> dict:
     return out
 
 
+# ------------------------------------------------------------------ flops
+def _flop_parts(model) -> dict:
+    """name -> modules whose forward FLOPs are reported under that name."""
+    parts = {'CLIP image': [model.backbone], 'CLIP text': [model.text_encoder]}
+    for k, block in enumerate(model.neck.blocks):
+        parts[f'block {k}'] = [block]
+        if block.sam_block is not None:
+            parts[f'block {k} SAM block'] = [block.sam_block]
+        parts[f'block {k} VLF'] = [block.vlf]
+    parts['ESC blocks (neck)'] = [model.neck]
+    # The head's forward (and UpBlock.skip_term) are called as methods, so
+    # the hooks go on the layers.
+    head = model.decode_head
+    parts['decoder'] = [*head.skip_proj, *head.up_blocks, head.conv_seg,
+                        *(b.conv_skip for b in head.up_blocks)]
+    return parts
+
+
+def count_flops(model, run) -> dict:
+    """FLOPs (2 x multiply-add) of ``run()`` per part of ``model``.
+
+    A forward pre-hook and a forward hook on every part read the running
+    total of one ``FlopCounterMode``, so nested parts and repeated calls
+    (class chunks) are summed correctly.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    totals, starts, handles = {}, {}, []
+    for name, modules in _flop_parts(model).items():
+        totals[name] = 0
+        for module in modules:
+
+            def pre(mod, args, key=(name, id(module))):
+                starts[key] = counter.get_total_flops()
+
+            def post(mod, args, out, name=name, key=(name, id(module))):
+                totals[name] += counter.get_total_flops() - starts[key]
+
+            handles.append(module.register_forward_pre_hook(pre))
+            handles.append(module.register_forward_hook(post))
+    try:
+        with counter:
+            run()
+    finally:
+        for h in handles:
+            h.remove()
+    totals['total'] = counter.get_total_flops()
+    totals['total without text'] = totals['total'] - totals['CLIP text']
+    return totals
+
+
+def _count_windows(model, image, meta) -> int:
+    """How many crops the config's test mode runs on ``image``.
+
+    ``encode_decode`` (one CLIP-size crop) is replaced by a stub that counts
+    its calls, so the real test-mode code decides the windows in no time.
+    """
+    import torch
+    calls = []
+
+    def stub(inputs, metas):
+        calls.append(1)
+        return torch.zeros(inputs.shape[0], model.num_classes,
+                           *inputs.shape[-2:])
+
+    model.encode_decode = stub
+    try:
+        model.inference(image, meta)
+    finally:
+        del model.encode_decode
+    return len(calls)
+
+
+def bench_flops(args) -> dict:
+    """Whole-image FLOPs of one crop, and the test mode's as
+    ``windows x crop + text once`` (a crop's FLOPs do not depend on the
+    pixels, and the text embeddings are computed once per vocabulary)."""
+    import torch
+    model = _build(args.config, args.cfg_options).eval()
+    model.set_vocabulary(_vocabulary(args.classes))
+    h, w = model.backbone.image_size
+    results = {}
+    with torch.no_grad():
+        crop = count_flops(model,
+                           lambda: model._forward(torch.randn(1, 3, h, w)))
+        results[f'whole image {h}x{w}'] = crop
+        if args.image_size:
+            ih, iw = args.image_size
+            meta = [dict(img_shape=(ih, iw), ori_shape=(ih, iw),
+                         pad_shape=(ih, iw), padding_size=[0, 0, 0, 0])]
+            n = _count_windows(model, torch.zeros(1, 3, ih, iw), meta)
+            mode = model.test_cfg.get('mode', 'whole')
+            results[f'test mode "{mode}" {ih}x{iw}: {n} crops'] = {
+                k: v if k == 'CLIP text' else (
+                    n * v if k != 'total' else
+                    n * crop['total without text'] + crop['CLIP text'])
+                for k, v in crop.items()
+            }
+    return results
+
+
+def _print_flops(args, results: dict) -> None:
+    print(f'{osp.basename(args.config)}: {args.classes} classes, GFLOPs by '
+          'torch.utils.flop_counter (matmul/conv only)')
+    print('  2x = 2 FLOPs per multiply-add (torch, most papers); '
+          '1x = 1 per multiply-add (fvcore)')
+    for setting, parts in results.items():
+        print(f'\n{setting}')
+        print(f'  {"part":<22}{"GFLOPs 2x":>12}{"GFLOPs 1x":>12}{"share":>8}')
+        total = parts['total'] or 1
+        for name, flops in parts.items():
+            print(f'  {name:<22}{flops / 1e9:12.1f}{flops / 2e9:12.1f}'
+                  f'{100 * flops / total:7.1f}%')
+
+
+# ---------------------------------------------------------------- compare
+def _use_reference_sam(model) -> None:
+    """Run SAM's own TwoWayAttentionBlock in every SAM block (the
+    implementation before the fast forward), to time the difference."""
+    for block in model.neck.blocks:
+        if block.sam_block is not None:
+            block.sam_block.forward = block.sam_block.forward_reference
+
+
+def bench_compare(args) -> dict:
+    import torch
+    _set_threads(args.threads)
+    models, images = [], None
+    for which, config in zip('ab', (args.config_a, args.config_b)):
+        torch.manual_seed(0)  # same random weights for shared parts
+        model = _build(config, args.cfg_options).eval().to(args.device)
+        model.set_vocabulary(_vocabulary(args.classes))
+        if which in (args.reference_sam or ''):
+            _use_reference_sam(model)
+        models.append(model)
+        if images is None:
+            h, w = model.backbone.image_size
+            images = torch.randn(1, 3, h, w, device=args.device)
+    times = ([], [])
+    with torch.no_grad():
+        outs = [m._forward(images) for m in models]  # warm-up, text cache
+        for r in range(args.repeats):
+            order = (0, 1) if r % 2 == 0 else (1, 0)
+            for i in order:
+                _sync(args.device)
+                start = time.perf_counter()
+                models[i]._forward(images)
+                _sync(args.device)
+                times[i].append(time.perf_counter() - start)
+    ratios = [b / a for a, b in zip(*times)]
+    res = dict(
+        a=osp.basename(args.config_a), b=osp.basename(args.config_b),
+        median_a=statistics.median(times[0]),
+        median_b=statistics.median(times[1]),
+        ratios=ratios, times_a=times[0], times_b=times[1])
+    res['ratio'] = res['median_b'] / res['median_a']
+    if outs[0].shape == outs[1].shape:
+        res['max_abs_diff'] = (outs[0] - outs[1]).abs().max().item()
+    return res
+
+
+def _print_compare(args, res: dict) -> None:
+    import torch
+    print(f'{args.classes} classes, {args.repeats} alternating runs, device '
+          f'{args.device}, {torch.get_num_threads()} threads'
+          + (f', reference SAM block in {args.reference_sam}'
+             if args.reference_sam else ''))
+    print(f'  a: {res["a"]:<45} median {res["median_a"]:8.3f} s/img')
+    print(f'  b: {res["b"]:<45} median {res["median_b"]:8.3f} s/img')
+    r = sorted(res['ratios'])
+    print(f'  b / a = {res["ratio"]:.3f} (per-pair ratios: min {r[0]:.3f}, '
+          f'median {statistics.median(r):.3f}, max {r[-1]:.3f})')
+    if 'max_abs_diff' in res:
+        print(f'  max |logits a - logits b| = {res["max_abs_diff"]:.2e}')
+
+
+# ------------------------------------------------------------------ model
 def _time_model(args, chunk: int) -> dict:
     import torch
-    model = _build(args.config).eval().to(args.device)
-    model.set_vocabulary([f'class {i}' for i in range(args.classes)])
+    model = _build(args.config, args.cfg_options).eval().to(args.device)
+    model.set_vocabulary(_vocabulary(args.classes))
     model.test_cfg['class_chunk_size'] = chunk or None
     h, w = model.backbone.image_size
     images = torch.randn(1, 3, h, w, device=args.device)
@@ -96,6 +317,28 @@ def _cpu_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _options_argv(args) -> list:
+    """``--cfg-options`` of ``args`` as command-line words again."""
+    if not args.cfg_options:
+        return []
+    return ['--cfg-options'] + [
+        f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
+        for k, v in args.cfg_options.items()
+    ]
+
+
+def _run_child(cmd: list) -> dict:
+    # glibc's dynamic mmap threshold keeps freed tensors in the heap, so the
+    # peak RSS would count memory that was free again; a fixed threshold
+    # returns every large tensor to the system when it is freed.
+    env = dict(os.environ)
+    env.setdefault('MALLOC_MMAP_THRESHOLD_', str(64 * 1024))
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        raise RuntimeError(f'{" ".join(cmd)} failed:\n{res.stderr[-3000:]}')
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def bench_model(args) -> list:
     """One fresh process per chunk size, so CPU peak RSS is per setting."""
     rows = []
@@ -103,8 +346,7 @@ def bench_model(args) -> list:
         cmd = [sys.executable, __file__, '_model_one', args.config,
                '--classes', str(args.classes), '--repeats', str(args.repeats),
                '--device', args.device, '--chunks', str(chunk)]
-        res = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
+        rows.append(_run_child(cmd + _options_argv(args)))
     base = rows[0]
     for row in rows:
         row['time_ratio'] = row['seconds'] / base['seconds']
@@ -112,23 +354,219 @@ def bench_model(args) -> list:
     return rows
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawTextHelpFormatter)
+# ----------------------------------------------------------- train-memory
+def _train_step_memory(args, classes: int) -> dict:
+    """Peak memory of one forward + backward of the training loss."""
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    _set_threads(args.threads)
+    cuda = args.device.startswith('cuda')
+    model = _build(args.config, args.cfg_options).train().to(args.device)
+    model.set_vocabulary(_vocabulary(classes))
+    h, w = model.backbone.image_size
+    torch.manual_seed(0)
+    images = torch.randn(args.batch_size, 3, h, w, device=args.device)
+    samples = []
+    for _ in range(args.batch_size):
+        sample = SegDataSample(metainfo=dict(img_shape=(h, w),
+                                             pad_shape=(h, w)))
+        sample.gt_sem_seg = PixelData(data=torch.randint(
+            0, classes, (1, h, w), device=args.device))
+        samples.append(sample)
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated() / 2**20
+    else:
+        base = _cpu_peak_mib()
+    amp = (torch.autocast(args.device.split(':')[0],
+                          dtype=torch.float16 if cuda else torch.bfloat16)
+           if args.amp else nullcontext())
+    start = time.perf_counter()
+    with amp:
+        losses = model.loss(images, samples)
+        loss, _ = model.parse_losses(losses)
+    loss.backward()
+    _sync(args.device)
+    seconds = time.perf_counter() - start
+    if cuda:
+        peak = torch.cuda.max_memory_allocated() / 2**20 - base
+    else:
+        peak = _cpu_peak_mib() - base
+    return dict(classes=classes, peak_mib=peak, seconds=seconds)
+
+
+def bench_train_memory(args) -> dict:
+    rows = []
+    for classes in args.classes:
+        cmd = [sys.executable, __file__, '_train_one', args.config,
+               '--classes', str(classes), '--device', args.device,
+               '--batch-size', str(args.batch_size)]
+        if args.amp:
+            cmd.append('--amp')
+        if args.threads:
+            cmd += ['--threads', str(args.threads)]
+        rows.append(_run_child(cmd + _options_argv(args)))
+    res = dict(rows=rows)
+    if len(rows) >= 2:  # least-squares line peak = fixed + slope * classes
+        xs = [r['classes'] for r in rows]
+        ys = [r['peak_mib'] for r in rows]
+        mx, my = statistics.mean(xs), statistics.mean(ys)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum(
+            (x - mx)**2 for x in xs)
+        res['mib_per_class'] = slope
+        res['fixed_mib'] = my - slope * mx
+    return res
+
+
+def _print_train_memory(args, res: dict) -> None:
+    print(f'{osp.basename(args.config)}: one training step (forward + '
+          f'backward), batch {args.batch_size}, device {args.device}'
+          + (', autocast' if args.amp else '')
+          + (f', {args.cfg_options}' if args.cfg_options else ''))
+    what = ('max allocated' if args.device.startswith('cuda') else
+            'peak RSS growth over the built model')
+    print(f'{"classes":>8} {"peak MiB":>10} {"s/step":>8}   ({what})')
+    for r in res['rows']:
+        print(f'{r["classes"]:>8} {r["peak_mib"]:10.0f} {r["seconds"]:8.1f}')
+    if 'mib_per_class' in res:
+        print(f'fit: {res["fixed_mib"]:.0f} MiB + {res["mib_per_class"]:.1f} '
+              'MiB per class')
+
+
+# -------------------------------------------------------------- sam-block
+def bench_sam_block(args) -> dict:
+    """Fast SAM block vs SAM's TwoWayAttentionBlock at the config's sizes."""
+    import torch
+    from escnet_mmseg.models.sam_block import encode_prompts
+    _set_threads(args.threads)
+    model = _build(args.config, args.cfg_options).eval()
+    neck = model.neck
+    block = neck.blocks[args.block]
+    if block.sam_block is None:
+        raise SystemExit(f'{args.config} has no SAM blocks')
+    b, t = 1, args.classes
+    h, w = neck.grid_size
+    e = model.backbone.embed_dim
+    torch.manual_seed(0)
+    visual = torch.randn(b, e, h, w)
+    text = torch.randn(t, e)
+    # Realistic prompts: the PPG on a class softmax of smooth random maps.
+    logits = torch.nn.functional.interpolate(
+        torch.randn(b, t, h // 4, w // 4), size=(h, w), mode='bicubic')
+    prompts = block.ppg(logits * 4)
+    pe = neck.prompt_encoder
+    image_pe = pe.get_dense_pe()
+    sam = block.sam_block
+
+    def fast():
+        sparse, dense = encode_prompts(pe, prompts, block.prompt_types,
+                                       factored=True)
+        return sam(visual, text, sparse, dense, image_pe)
+
+    def reference():
+        sparse, dense = encode_prompts(pe, prompts, block.prompt_types)
+        return sam.forward_reference(visual, text, sparse, dense, image_pe)
+
+    times = {'reference': [], 'fast': []}
+    with torch.no_grad():
+        diff = (fast() - reference()).abs().max().item()
+        for r in range(args.repeats):
+            for name, fn in (('reference', reference), ('fast', fast)):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+        if args.profile:
+            from torch.profiler import ProfilerActivity, profile
+            for name, fn in (('reference', reference), ('fast', fast)):
+                with profile(activities=[ProfilerActivity.CPU]) as prof:
+                    fn()
+                print(f'--- profile: {name}')
+                print(prof.key_averages().table(
+                    sort_by='self_cpu_time_total', row_limit=12))
+    ref = statistics.median(times['reference'])
+    fst = statistics.median(times['fast'])
+    return dict(reference=ref, fast=fst, speedup=ref / fst, max_abs_diff=diff,
+                prompt_types=block.prompt_types)
+
+
+# ------------------------------------------------------------------- main
+def _add_common(p, classes_default=150, many=False):
+    from mmengine.config import DictAction
+    if many:
+        p.add_argument('--classes', type=int, nargs='+', default=[2, 4, 8])
+    else:
+        p.add_argument('--classes', type=int, default=classes_default)
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--threads', type=int, default=None,
+                   help='torch CPU threads (default: torch\'s)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config keys, e.g. '
+                   'model.test_cfg.class_chunk_size=32')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest='mode', required=True)
+
     p = sub.add_parser('params', help='parameter count of a config')
     p.add_argument('config')
+    _add_common(p)
+
+    p = sub.add_parser('flops', help='GFLOPs of one inference per part')
+    p.add_argument('config')
+    _add_common(p)
+    p.add_argument('--image-size', type=int, nargs=2, default=[640, 853],
+                   metavar=('H', 'W'),
+                   help='image for the config\'s test mode (default: an '
+                   'ADE20K image at the A-150 test scale); 0 0 to skip')
+
+    p = sub.add_parser('compare', help='time two configs in alternation')
+    p.add_argument('config_a')
+    p.add_argument('config_b')
+    _add_common(p)
+    p.add_argument('--repeats', type=int, default=5,
+                   help='timed runs of each model')
+    p.add_argument('--reference-sam', choices=['a', 'b', 'ab'], default=None,
+                   help='run SAM\'s TwoWayAttentionBlock (the slow path) in '
+                   'the SAM blocks of model a and/or b')
+    p.add_argument('--json', default=None)
+
     for name in ('model', '_model_one'):
         m = sub.add_parser(name, help='inference time / peak memory'
                            if name == 'model' else argparse.SUPPRESS)
         m.add_argument('config')
-        m.add_argument('--classes', type=int, default=171)
+        _add_common(m, classes_default=171)
         m.add_argument('--chunks', type=int, nargs='+', default=[0, 32],
                        help='class chunk sizes; 0 = whole vocabulary')
         m.add_argument('--repeats', type=int, default=3)
-        m.add_argument('--device', default='cpu')
+
+    for name in ('train-memory', '_train_one'):
+        m = sub.add_parser(name, help='peak memory of a training step'
+                           if name == 'train-memory' else argparse.SUPPRESS)
+        m.add_argument('config')
+        _add_common(m, many=name == 'train-memory')
+        m.add_argument('--batch-size', type=int, default=1)
+        m.add_argument('--amp', action='store_true',
+                       help='autocast (bf16 on CPU, fp16 on CUDA)')
+        m.add_argument('--json', default=None)
+
+    p = sub.add_parser('sam-block', help='fast SAM block vs SAM\'s layer')
+    p.add_argument('config')
+    _add_common(p, classes_default=32)
+    p.add_argument('--block', type=int, default=1)
+    p.add_argument('--repeats', type=int, default=5)
+    p.add_argument('--profile', action='store_true')
+
     sub.add_parser('ppg', help='the PPG op (see tools/benchmark_ppg.py)',
                    add_help=False)
+    return parser
+
+
+def main(argv=None) -> None:
+    parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if args.mode == 'ppg':
         sys.argv = [osp.join(REPO, 'tools', 'benchmark_ppg.py')] + rest
@@ -138,13 +576,24 @@ def main(argv=None) -> None:
     if rest:
         parser.error(f'unrecognised arguments: {rest}')
     if args.mode == 'params':
-        counts = count_params(args.config)
+        counts = count_params(args.config, args.cfg_options)
         print(f'{osp.basename(args.config)}')
         for k, v in counts.items():
             print(f'  {k:<12}{v:10.1f} M')
+    elif args.mode == 'flops':
+        if args.image_size == [0, 0]:
+            args.image_size = None
+        _set_threads(args.threads)
+        _print_flops(args, bench_flops(args))
+    elif args.mode == 'compare':
+        res = bench_compare(args)
+        _print_compare(args, res)
+        if args.json:
+            with open(args.json, 'w') as f:
+                json.dump(res, f, indent=1)
     elif args.mode == '_model_one':
         print(json.dumps(_time_model(args, args.chunks[0])))
-    else:
+    elif args.mode == 'model':
         print(f'{osp.basename(args.config)}: {args.classes} classes, '
               f'device {args.device}, {args.repeats} repeats')
         print(f'{"chunk":>6} {"s/img":>8} {"peak MiB":>9} {"time x":>7} '
@@ -152,6 +601,22 @@ def main(argv=None) -> None:
         for r in bench_model(args):
             print(f'{r["chunk"]:>6} {r["seconds"]:8.3f} {r["peak_mib"]:9.0f} '
                   f'{r["time_ratio"]:7.2f} {r["memory_ratio"]:6.2f}')
+    elif args.mode == '_train_one':
+        print(json.dumps(_train_step_memory(args, args.classes)))
+    elif args.mode == 'train-memory':
+        res = bench_train_memory(args)
+        _print_train_memory(args, res)
+        if args.json:
+            with open(args.json, 'w') as f:
+                json.dump(res, f, indent=1)
+    elif args.mode == 'sam-block':
+        res = bench_sam_block(args)
+        print(f'{osp.basename(args.config)}: SAM block {args.block}, '
+              f'{args.classes} classes, prompts {res["prompt_types"]}, '
+              f'{args.repeats} alternating runs')
+        print(f'  SAM TwoWayAttentionBlock {res["reference"]:.3f} s, fast '
+              f'{res["fast"]:.3f} s: {res["speedup"]:.2f}x; max |diff| '
+              f'{res["max_abs_diff"]:.2e}')
 
 
 if __name__ == '__main__':

@@ -1,6 +1,9 @@
 """ESC block (paper Fig. 2): score map -> PPG -> SAM block -> VLF."""
 from typing import Dict, Optional
 
+import torch
+
+import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor, nn
@@ -31,6 +34,8 @@ class ESCBlock(BaseModule):
         vlf: Kwargs of :class:`VLF` (channel numbers are filled in).
         prompt_types: Which prompts the SAM block gets.
         logit_scale: tau, scale of the block-0 correlation before the PPG.
+        with_cp: Activation checkpointing of :meth:`forward` in training
+            (recomputed in the backward pass: less memory, same gradients).
     """
 
     def __init__(self,
@@ -42,9 +47,11 @@ class ESCBlock(BaseModule):
                  vlf: dict = dict(),
                  prompt_types=('points', 'masks'),
                  logit_scale: float = 100.0,
+                 with_cp: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.first = first
+        self.with_cp = with_cp
         self.logit_scale = logit_scale
         self.prompt_types = tuple(prompt_types)
         self.score = None if first else nn.Conv2d(channels, 1, 1)
@@ -92,11 +99,21 @@ class ESCBlock(BaseModule):
         Returns:
             Z_k (B, T, C, h, w).
         """
+        args = (corr, visual, text, text_all, prompts, prompt_encoder,
+                image_pe)
+        if self.with_cp and self.training and torch.is_grad_enabled():
+            return cp.checkpoint(self._forward, *args, use_reentrant=False)
+        return self._forward(*args)
+
+    def _forward(self, corr: Tensor, visual: Tensor, text: Tensor,
+                 text_all: Tensor, prompts: Dict[str, Tensor],
+                 prompt_encoder: Optional[nn.Module],
+                 image_pe: Optional[Tensor]) -> Tensor:
         b, t = corr.shape[:2]
         if self.sam_block is None:
             v = self.visual_proj(visual).unsqueeze(1).expand(b, t, -1, -1, -1)
         else:
-            sparse, dense = encode_prompts(prompt_encoder, prompts,
-                                           self.prompt_types)
+            sparse, dense = encode_prompts(
+                prompt_encoder, prompts, self.prompt_types, factored=True)
             v = self.sam_block(visual, text, sparse, dense, image_pe)
         return self.vlf(corr, v, text_all)

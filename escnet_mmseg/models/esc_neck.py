@@ -15,9 +15,15 @@ from .utils import class_chunks
 
 
 def cosine_correlation(visual: Tensor, text: Tensor) -> Tensor:
-    """Eq. (1): cosine similarity (B, T, h, w) of (B, E, h, w) and (T, E)."""
-    return torch.einsum('behw,te->bthw', F.normalize(visual, dim=1),
-                        F.normalize(text, dim=-1))
+    """Eq. (1): cosine similarity (B, T, h, w) of (B, E, h, w) and (T, E).
+
+    Computed in float32 even under autocast: block 0 scales it by tau = 100
+    before the PPG's class softmax, which bf16's 3 digits would blur.
+    """
+    with torch.autocast(visual.device.type, enabled=False):
+        return torch.einsum('behw,te->bthw',
+                            F.normalize(visual.float(), dim=1),
+                            F.normalize(text.float(), dim=-1))
 
 
 @MODELS.register_module()
@@ -45,6 +51,8 @@ class ESCNeck(BaseModule):
         softmax_over: PPG softmax axis, ``'class'`` or ``'space'``.
         logit_scale: tau applied to C0 before the block-0 PPG.
         vlf: Extra kwargs of every :class:`VLF` (heads, window size, ...).
+        with_cp: Activation checkpointing of every ESC block's per-class
+            part in training (less memory, same gradients, ~1 more forward).
     """
 
     def __init__(self,
@@ -65,6 +73,7 @@ class ESCNeck(BaseModule):
                  softmax_over: str = 'class',
                  logit_scale: float = 100.0,
                  vlf: dict = dict(num_heads=4, window_size=12),
+                 with_cp: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         bad = set(prompt_types) - set(PROMPT_TYPES)
@@ -102,7 +111,8 @@ class ESCNeck(BaseModule):
                     sam_block=sam_block,
                     vlf=vlf,
                     prompt_types=prompt_types,
-                    logit_scale=logit_scale))
+                    logit_scale=logit_scale,
+                    with_cp=with_cp))
 
     def init_weights(self) -> None:
         """Initialise new layers, then load SAM's weights if configured."""
@@ -141,7 +151,9 @@ class ESCNeck(BaseModule):
         chunks = class_chunks(text.shape[0], class_chunk_size)
         for block in self.blocks:
             # The PPG's class softmax needs every class; the rest is per class.
-            prompts = block.ppg(block.class_logits(corr))
+            # Without SAM blocks (Table 2a) there is nothing to prompt.
+            prompts = (block.ppg(block.class_logits(corr))
+                       if block.sam_block is not None else {})
             corr = torch.cat([
                 block(corr[:, c], visual, text[c], text,
                       {k: v[:, c] for k, v in prompts.items()},

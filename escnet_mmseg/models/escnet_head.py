@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
 from torch import Tensor
 
@@ -139,6 +140,9 @@ class ESCNetHead(BaseDecodeHead):
         ignore_index (int): Label ignored by the loss. Defaults to 255.
         align_corners (bool): ``align_corners`` of every bilinear resize.
             Defaults to False.
+        with_cp (bool): Activation checkpointing of the two up-sampling
+            stages in training (recomputed in the backward pass: less
+            memory, same gradients). Defaults to False.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None.
         **kwargs: Other arguments of :class:`BaseDecodeHead` (e.g.
@@ -155,6 +159,7 @@ class ESCNetHead(BaseDecodeHead):
                      type='PerClassBCELoss', loss_weight=1.0),
                  ignore_index: int = 255,
                  align_corners: bool = False,
+                 with_cp: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None,
                  **kwargs) -> None:
         if len(skip_channels) != 2 or len(decoder_channels) != 2:
@@ -184,6 +189,7 @@ class ESCNetHead(BaseDecodeHead):
             align_corners=align_corners,
             init_cfg=init_cfg,
             **kwargs)
+        self.with_cp = with_cp
         self.skip_in_channels = skip_in_channels
         self.skip_channels = tuple(skip_channels)
         self.decoder_channels = tuple(decoder_channels)
@@ -248,8 +254,10 @@ class ESCNetHead(BaseDecodeHead):
             Tensor: Logits of shape ``(B, t, 4h, 4w)``.
         """
         x = corr
+        use_cp = self.with_cp and self.training and torch.is_grad_enabled()
         for block, term in zip(self.up_blocks, skip_terms):
-            x = block(x, term)
+            x = (cp.checkpoint(block, x, term, use_reentrant=False)
+                 if use_cp else block(x, term))
         B, t = x.shape[:2]
         logits = self.cls_seg(x.flatten(0, 1))
         return logits.view(B, t, *logits.shape[-2:])

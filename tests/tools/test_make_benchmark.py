@@ -1,4 +1,5 @@
-"""`make benchmark` runs a real benchmark mode."""
+"""`make benchmark` runs real benchmark modes."""
+import os.path as osp
 import shlex
 import subprocess
 import sys
@@ -7,20 +8,34 @@ from tests.tiny import REPO
 from tests.tools.tool_loader import load_tool
 
 
-def test_make_benchmark_command_runs(capsys, monkeypatch):
-    # The recipe as make would run it, with this interpreter and without
-    # (re)building the virtual environment.
-    recipe = subprocess.run(
+def _recipe():
+    """The recipe as make would run it, with this interpreter and without
+    (re)building the virtual environment."""
+    out = subprocess.run(
         ['make', '-s', '-n', '-o', 'venv', 'benchmark', f'PY={sys.executable}'],
         cwd=REPO, check=True, capture_output=True, text=True).stdout
-    lines = [line for line in recipe.splitlines() if line.strip()]
-    assert len(lines) == 1, recipe
-    python, script, *args = shlex.split(lines[0])
-    assert python == sys.executable and script == 'tools/benchmark.py'
+    return [shlex.split(line) for line in out.splitlines() if line.strip()]
+
+
+def test_every_make_benchmark_command_is_a_valid_mode():
+    commands = _recipe()
+    assert len(commands) >= 2
+    parser = load_tool('tools/benchmark.py').build_parser()
+    for python, script, *args in commands:
+        assert python == sys.executable and script == 'tools/benchmark.py'
+        parsed = parser.parse_args(args)  # exits on an unknown mode/option
+        for arg in args:
+            if arg.endswith('.py'):
+                assert osp.isfile(osp.join(REPO, arg)), arg
+        assert parsed.mode in ('params', 'flops', 'compare')
+
+
+def test_make_benchmark_params_runs(capsys, monkeypatch):
+    params = [c for c in _recipe() if c[2] == 'params']
+    assert params
     # Run in this process (same interpreter, already imported packages).
     monkeypatch.chdir(REPO)
-    load_tool(script).main(args)
+    load_tool('tools/benchmark.py').main(params[0][2:])
     out = capsys.readouterr().out
-    assert 'escnet_vitb16' in out
     total = [line for line in out.splitlines() if 'total' in line]
-    assert total and float(total[0].split()[1]) > 100  # ViT-B/16: ~163 M
+    assert total and float(total[0].split()[1]) > 400  # ViT-L/14: ~443 M

@@ -1,0 +1,62 @@
+"""tools/benchmark.py on the tiny config: the figures it prints add up."""
+import pytest
+
+from tests.tiny import TINY_CONFIG
+from tests.tools.tool_loader import load_tool
+
+bench = load_tool('tools/benchmark.py')
+CONFIG = str(TINY_CONFIG)
+SLIDE = {'model.test_cfg.mode': 'slide', 'model.test_cfg.crop_size': (64, 64),
+         'model.test_cfg.stride': (48, 48)}
+
+
+def _args(argv):
+    return bench.build_parser().parse_args(argv)
+
+
+def test_flops_parts_add_up():
+    args = _args(['flops', CONFIG, '--classes', '6', '--image-size', '100',
+                  '140'])
+    args.cfg_options = SLIDE
+    res = bench.bench_flops(args)
+    whole = res['whole image 64x64']
+    blocks = [whole[f'block {k}'] for k in range(2)]
+    assert whole['ESC blocks (neck)'] >= sum(blocks) > 0
+    for k in range(2):
+        assert whole[f'block {k}'] > whole[f'block {k} SAM block'] > 0
+        assert whole[f'block {k}'] > whole[f'block {k} VLF'] > 0
+    parts = ('CLIP image', 'CLIP text', 'ESC blocks (neck)', 'decoder')
+    # Everything outside the named parts (the final resize) has no matmul.
+    assert sum(whole[p] for p in parts) == pytest.approx(whole['total'],
+                                                         rel=1e-3)
+    # 100x140 with 64 px crops and stride 48: 2 x 3 windows.
+    (name, slide), = [(k, v) for k, v in res.items() if k.startswith('test')]
+    assert name.endswith('6 crops')
+    assert slide['CLIP image'] == 6 * whole['CLIP image']
+    assert slide['CLIP text'] == whole['CLIP text']
+
+
+def test_flops_grow_with_the_vocabulary():
+    small = bench.bench_flops(_args(['flops', CONFIG, '--classes', '3']))
+    large = bench.bench_flops(_args(['flops', CONFIG, '--classes', '6']))
+    s, l = small['whole image 64x64'], large['whole image 64x64']
+    assert l['CLIP image'] == s['CLIP image']
+    assert l['block 1 VLF'] > 1.9 * s['block 1 VLF']
+
+
+def test_compare_reference_sam_block_gives_same_logits():
+    args = _args(['compare', CONFIG, CONFIG, '--classes', '4', '--repeats',
+                  '2', '--reference-sam', 'b'])
+    res = bench.bench_compare(args)
+    assert res['max_abs_diff'] <= 1e-5
+    assert len(res['ratios']) == 2 and res['ratio'] > 0
+
+
+@pytest.mark.parametrize('with_cp', [False, True])
+def test_train_step_memory_runs(with_cp):
+    args = _args(['_train_one', CONFIG, '--classes', '3'])
+    args.cfg_options = {'model.neck.with_cp': with_cp,
+                        'model.decode_head.with_cp': with_cp}
+    res = bench._train_step_memory(args, 3)
+    assert res['classes'] == 3 and res['seconds'] > 0
+    assert res['peak_mib'] >= 0
