@@ -14,6 +14,7 @@ def _recipe():
     out = subprocess.run(
         ['make', '-s', '-n', '-o', 'venv', 'benchmark', f'PY={sys.executable}'],
         cwd=REPO, check=True, capture_output=True, text=True).stdout
+    out = out.replace('\\\n', ' ')  # continued lines
     return [shlex.split(line) for line in out.splitlines() if line.strip()]
 
 
