@@ -7,18 +7,8 @@
 # The 39 PASCAL-Context prompts after the 20 VOC classes are scored as
 # background (PromptIoUMetric); mIoU over background + 20 classes.
 _base_ = [
-    '../_base_/models/escnet_vitl14.py',
+    '../_base_/models/escnet_vitl14_catseg-eval.py',
     '../_base_/datasets/voc-20b.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/test_only.py',
 ]
-# The test image resized to 640x640, 2x2 windows of 384 at stride 256
-# plus the whole image as a global view (5 views, one batch), class
-# probabilities fused back at 640x640, then resized to the image size.
-model = dict(
-    test_cfg=dict(
-        mode='slide_global',
-        out_size=(640, 640),
-        crop_size=(384, 384),
-        stride=(256, 256),
-        global_view=True))

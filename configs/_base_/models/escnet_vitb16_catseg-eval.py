@@ -1,0 +1,13 @@
+# The vitb16 model with CAT-Seg's evaluation protocol (docs/train_test.md),
+# the base of every benchmark config: the test image resized to 640x640,
+# 2x2 windows of 384 at stride 256 plus the whole image as a global view
+# (5 views, one batch), class probabilities fused back at 640x640, then
+# resized to the image size.
+_base_ = ['./escnet_vitb16.py']
+model = dict(
+    test_cfg=dict(
+        mode='slide_global',
+        out_size=(640, 640),
+        crop_size=(384, 384),
+        stride=(256, 256),
+        global_view=True))
