@@ -9,7 +9,7 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 
 from ..utils import load_sam_checkpoint
-from .esc_block import ESCBlock
+from .esc_block import BlockContext, ESCBlock
 from .sam_block import PROMPT_TYPES, build_prompt_encoder
 from .utils import class_chunks
 
@@ -148,15 +148,11 @@ class ESCNeck(BaseModule):
         corr = cosine_correlation(visual, text).unsqueeze(2)
         image_pe = (self.prompt_encoder.get_dense_pe()
                     if self.prompt_encoder is not None else None)
+        ctx = BlockContext(visual, text, self.prompt_encoder, image_pe)
         chunks = class_chunks(text.shape[0], class_chunk_size)
         for block in self.blocks:
             # The PPG's class softmax needs every class; the rest is per class.
-            # Without SAM blocks (Table 2a) there is nothing to prompt.
-            prompts = (block.ppg(block.class_logits(corr))
-                       if block.sam_block is not None else {})
-            corr = torch.cat([
-                block(corr[:, c], visual, text[c], text,
-                      {k: v[:, c] for k, v in prompts.items()},
-                      self.prompt_encoder, image_pe) for c in chunks
-            ], dim=1)
+            prompts = block.prompts(corr)
+            corr = torch.cat([block(corr, prompts, ctx, c) for c in chunks],
+                             dim=1)
         return corr

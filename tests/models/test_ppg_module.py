@@ -7,7 +7,8 @@ point labels SAM receives and the boxes of the box-prompt ablation.
 import torch
 import torch.nn.functional as F
 
-from escnet_mmseg.models.ppg import PseudoPromptGenerator, cluster_boxes
+from escnet_mmseg.models.ppg import PseudoPromptGenerator
+from escnet_mmseg.models.sam_block import cluster_boxes
 
 ALPHA, EPS = 0.5, 1e-4
 

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from escnet_mmseg.models.sam_block import (DenseEmbedding, SAMBlock,
-                                           encode_prompts, grid_to_sam_coords)
-from escnet_mmseg.models.ppg import cluster_boxes
+                                           cluster_boxes, encode_prompts,
+                                           grid_to_sam_coords)
 from tests.tiny import (build_tiny_model, tiny_model_cfg, tiny_sam,
                         write_sam_checkpoint)
 
