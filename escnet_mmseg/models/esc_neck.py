@@ -84,8 +84,9 @@ class ESCNeck(BaseModule):
             raise ValueError(f'sam_layer_ids needs one SAM layer id per block '
                              f'({num_blocks}), got {tuple(sam_layer_ids)}')
         if use_sam_block and not set(sam_layer_ids) <= {0, 1}:
-            raise ValueError('SAM mask decoders have two layers: sam_layer_ids '
-                             f'must be 0 or 1, got {tuple(sam_layer_ids)}')
+            raise ValueError(
+                'SAM mask decoders have two layers: sam_layer_ids '
+                f'must be 0 or 1, got {tuple(sam_layer_ids)}')
         self.grid_size = tuple(grid_size)
         self.sam_checkpoint = sam_checkpoint
         self.sam_layer_ids = tuple(sam_layer_ids) if use_sam_block else ()
@@ -123,8 +124,9 @@ class ESCNeck(BaseModule):
                 layers[layer_id].append(block.sam_block.layer)
             load_sam_checkpoint(self.sam_checkpoint, self.prompt_encoder,
                                 layers)
-            print_log(f'ESCNeck: loaded SAM weights from {self.sam_checkpoint}',
-                      logger='current')
+            print_log(
+                f'ESCNeck: loaded SAM weights from {self.sam_checkpoint}',
+                logger='current')
 
     def forward(self,
                 visual: Tensor,

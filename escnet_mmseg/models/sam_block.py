@@ -21,8 +21,10 @@ PROMPT_TYPES = ('points', 'boxes', 'masks')
 SAM_STRIDE = 16
 
 
-def build_prompt_encoder(embed_dims: int, grid_size: Tuple[int, int]) -> PromptEncoder:
-    """SAM's ``PromptEncoder`` for an ``h x w`` grid (input frame 16h x 16w)."""
+def build_prompt_encoder(embed_dims: int,
+                         grid_size: Tuple[int, int]) -> PromptEncoder:
+    """SAM's ``PromptEncoder`` for an ``h x w`` grid (input frame 16h x
+    16w)."""
     h, w = grid_size
     return PromptEncoder(
         embed_dim=embed_dims,
@@ -104,7 +106,8 @@ def encode_prompts(
         prompt_encoder: PromptEncoder,
         prompts: Dict[str, Tensor],
         prompt_types: Sequence[str],
-        factored: bool = False) -> Tuple[Tensor, Union[Tensor, DenseEmbedding]]:
+        factored: bool = False
+) -> Tuple[Tensor, Union[Tensor, DenseEmbedding]]:
     """Sparse and dense SAM embeddings of a chunk of class prompts.
 
     Args:

@@ -28,7 +28,9 @@ def _expected_mask(prob):
 
 def test_class_softmax_and_mask_prompt_restricted_to_regions():
     logits = _logits()
-    out = PseudoPromptGenerator(num_points=3, alpha=ALPHA, mask_eps=EPS)(logits)
+    out = PseudoPromptGenerator(
+        num_points=3, alpha=ALPHA, mask_eps=EPS)(
+            logits)
     e = logits.exp()
     prob = e / e.sum(dim=1, keepdim=True)
     assert torch.allclose(out['prob'], prob, atol=1e-6)
