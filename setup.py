@@ -1,6 +1,5 @@
 """Install script of escnet_mmseg (ESC-Net for MMSegmentation 1.x)."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))

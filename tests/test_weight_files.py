@@ -31,8 +31,12 @@ def test_plain_and_wrapped_files(tmp_path, clip, wrap):
 
 def test_safetensors_file(tmp_path, clip):
     from safetensors.torch import save_file
+
     # safetensors refuses tensors that share memory
-    state = {k: v.clone().contiguous() for k, v in clip[1].state_dict().items()}
+    state = {
+        k: v.clone().contiguous()
+        for k, v in clip[1].state_dict().items()
+    }
     save_file(state, str(tmp_path / 'w.safetensors'))
     _same(load_state_dict_file(str(tmp_path / 'w.safetensors')), state)
 
@@ -79,7 +83,8 @@ def test_openai_torchscript_archive_loads_as_open_clip_state(tmp_path, clip):
     loaded = load_state_dict_file(str(path))
     assert set(loaded) == set(state)  # open_clip's names, no metadata
     assert all(v.dtype == torch.float32 for v in loaded.values())
-    assert torch.equal(loaded['visual.proj'], state['visual.proj'].half().float())
+    assert torch.equal(loaded['visual.proj'],
+                       state['visual.proj'].half().float())
     # The backbone loads it and computes open_clip's embedding of the same
     # (float16-rounded) weights.
     backbone = CLIPBackbone(model_cfg=cfg, pretrained=str(path),

@@ -36,9 +36,10 @@ def build_tiny_model(model_cfg: Optional[dict] = None,
                      seed: int = 0,
                      init: bool = True):
     """Build (and initialise) an ESCNet from a tiny model config."""
-    import escnet_mmseg  # noqa: F401  registers the modules
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
+
+    import escnet_mmseg  # noqa: F401  registers the modules
     register_all_modules(init_default_scope=True)
     torch.manual_seed(seed)
     model = MODELS.build(copy.deepcopy(model_cfg or tiny_model_cfg()))

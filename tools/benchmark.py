@@ -439,6 +439,7 @@ def _print_train_memory(args, res: dict) -> None:
 def bench_sam_block(args) -> dict:
     """Fast SAM block vs SAM's TwoWayAttentionBlock at the config's sizes."""
     import torch
+
     from escnet_mmseg.models.sam_block import encode_prompts
     _set_threads(args.threads)
     model = _build(args.config, args.cfg_options).eval()

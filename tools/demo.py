@@ -1,4 +1,5 @@
-"""`make demo`: generate the synthetic dataset, train the tiny ESC-Net, test it.
+"""`make demo`: generate the synthetic dataset, train the tiny ESC-Net, test
+it.
 
     python tools/demo.py [--iters N] [--work-dir DIR] [--data-root DIR]
 
@@ -79,7 +80,8 @@ def main(argv=None) -> dict:
     # in this process) that writes into the work dir.
     vis_dir = osp.join(args.work_dir, 'vis')
     cfg.visualizer.update(name='escnet_demo_test', save_dir=vis_dir)
-    cfg.load_from = osp.join(args.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
+    cfg.load_from = osp.join(args.work_dir,
+                             f'iter_{cfg.train_cfg.max_iters}.pth')
     cfg.resume = False
     tester = Runner.from_cfg(cfg)
     metrics = tester.test()

@@ -34,7 +34,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp',
                   '.ppm', '.pgm')
 OUTPUT_SUFFIXES = dict(labels='_labels.png', overlay='_overlay.png',

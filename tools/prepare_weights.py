@@ -34,7 +34,6 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-
 SAM_URL = ('https://dl.fbaipublicfiles.com/segment_anything/'
            'sam_vit_b_01ec64.pth')
 SAM_DEFAULT_PATH = osp.join('checkpoints', 'sam_vit_b_01ec64.pth')

@@ -16,14 +16,12 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
-from escnet_mmseg.utils import (CheckpointError,  # noqa: E402
-                                DatasetNotFoundError, check_dataset_folders,
-                                setup_cpu_distributed)
-from escnet_mmseg.utils.strict_runner import (  # noqa: E402
-    StrictCheckpointRunner)
+from escnet_mmseg.utils import (CheckpointError, DatasetNotFoundError,
+                                check_dataset_folders, setup_cpu_distributed)
+from escnet_mmseg.utils.strict_runner import StrictCheckpointRunner
 
 
 def parse_args(argv=None):

@@ -1,7 +1,8 @@
 # ESC-Net ViT-B/16 (trained on COCO-Stuff) evaluated on
 # PASCAL-Context, 459 classes (PC-459),
 # with CAT-Seg's protocol (docs/train_test.md):
-#   tools/dist_test.sh configs/escnet/escnet_vitb16_test-pascal-context-459.py CHECKPOINT 4
+#   tools/dist_test.sh \
+#       configs/escnet/escnet_vitb16_test-pascal-context-459.py CHECKPOINT 4
 # The model is asked for the 459 names of CAT-Seg's pc459.json
 # (escnet_mmseg/datasets/prompts.py).
 _base_ = [

@@ -1,7 +1,8 @@
 # ESC-Net ViT-B/16 (trained on COCO-Stuff) evaluated on
 # PASCAL-Context, 59 classes (PC-59),
 # with CAT-Seg's protocol (docs/train_test.md):
-#   tools/dist_test.sh configs/escnet/escnet_vitb16_test-pascal-context-59.py CHECKPOINT 4
+#   tools/dist_test.sh \
+#       configs/escnet/escnet_vitb16_test-pascal-context-59.py CHECKPOINT 4
 # The model is asked for the 59 names of CAT-Seg's pc59.json
 # (escnet_mmseg/datasets/prompts.py).
 _base_ = [

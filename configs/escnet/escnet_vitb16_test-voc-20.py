@@ -1,7 +1,8 @@
 # ESC-Net ViT-B/16 (trained on COCO-Stuff) evaluated on
 # PASCAL VOC, 20 classes (PAS-20),
 # with CAT-Seg's protocol (docs/train_test.md):
-#   tools/dist_test.sh configs/escnet/escnet_vitb16_test-voc-20.py CHECKPOINT 4
+#   tools/dist_test.sh \
+#       configs/escnet/escnet_vitb16_test-voc-20.py CHECKPOINT 4
 # The model is asked for the 20 names of CAT-Seg's voc20.json
 # (escnet_mmseg/datasets/prompts.py).
 _base_ = [

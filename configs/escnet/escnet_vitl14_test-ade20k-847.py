@@ -1,7 +1,8 @@
 # ESC-Net ViT-L/14 (trained on COCO-Stuff) evaluated on
 # ADE20K-Full, 847 classes,
 # with CAT-Seg's protocol (docs/train_test.md):
-#   tools/dist_test.sh configs/escnet/escnet_vitl14_test-ade20k-847.py CHECKPOINT 4
+#   tools/dist_test.sh \
+#       configs/escnet/escnet_vitl14_test-ade20k-847.py CHECKPOINT 4
 # The model is asked for the 847 names of CAT-Seg's ade847.json
 # (escnet_mmseg/datasets/prompts.py).
 _base_ = [

@@ -1,7 +1,8 @@
 # ESC-Net ViT-L/14 (trained on COCO-Stuff) evaluated on
 # PASCAL VOC, 20 classes + background (PAS-20b),
 # with CAT-Seg's protocol (docs/train_test.md):
-#   tools/dist_test.sh configs/escnet/escnet_vitl14_test-voc-20b.py CHECKPOINT 4
+#   tools/dist_test.sh \
+#       configs/escnet/escnet_vitl14_test-voc-20b.py CHECKPOINT 4
 # The model is asked for the 59 names of CAT-Seg's voc20b.json
 # (escnet_mmseg/datasets/prompts.py).
 # The 39 PASCAL-Context prompts after the 20 VOC classes are scored as

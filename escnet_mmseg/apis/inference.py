@@ -16,8 +16,8 @@ from mmengine.registry import init_default_scope
 from torch import nn
 
 from ..datasets.base import make_palette
-from ..utils.vocabulary import validate_vocabulary
 from ..utils import load_checkpoint_strict
+from ..utils.vocabulary import validate_vocabulary
 
 Palette = Sequence[Sequence[int]]
 

@@ -79,9 +79,10 @@ class OpenVocabInferencer(MMSegInferencer):
         model.eval()
         return model
 
-    def set_vocabulary(self,
-                       classes: Union[str, Sequence[str]],
-                       palette: Optional[Sequence[Sequence[int]]] = None) -> None:
+    def set_vocabulary(
+            self,
+            classes: Union[str, Sequence[str]],
+            palette: Optional[Sequence[Sequence[int]]] = None) -> None:
         """Switch to another list of class names."""
         if isinstance(classes, str):
             classes = get_classes(classes)

@@ -14,11 +14,12 @@ COCO-Stuff 164k, ADE20K-150 and PASCAL-Context-59 use MMSeg's own
 The names the model is asked for on each benchmark (CAT-Seg's prompt
 lists) are in :mod:`.prompts`.
 """
-from .ade20k_847 import ADE20K_847_ADE_IDS, ADE20K_847_CLASSES, ADE20K847Dataset
+from .ade20k_847 import (ADE20K_847_ADE_IDS, ADE20K_847_CLASSES,
+                         ADE20K847Dataset)
 from .base import WideLabelSegDataset
-from .prompts import PROMPT_LISTS, dataset_prompts, load_prompts
 from .pascal_context_459 import (PASCAL_CONTEXT_459_CLASSES,
                                  PascalContext459Dataset)
+from .prompts import PROMPT_LISTS, dataset_prompts, load_prompts
 from .synthetic import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
                         SyntheticShapesDataset, generate_synthetic_dataset)
 from .transforms import LoadSegAnnotations16

@@ -9,8 +9,9 @@ without downloading anything.
 ``generate_synthetic_dataset`` writes it in MMSeg's layout::
 
     <out>/img_dir/{train,val}/00000.png    RGB, lossless
-    <out>/ann_dir/{train,val}/00000.png    uint8 class ids, every pixel labelled
-    <out>/meta.json                        classes, palette, seed, counts
+    <out>/ann_dir/{train,val}/00000.png    uint8 class ids, every pixel
+    labelled <out>/meta.json                        classes, palette, seed,
+    counts
 
 ``tools/generate_synthetic_data.py`` is its command-line front end. The same
 arguments produce byte-identical files (on the same numpy/Pillow build).

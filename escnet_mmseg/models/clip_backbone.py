@@ -108,7 +108,8 @@ class CLIPBackbone(BaseModule):
 
     The module owns both towers: the image tower runs in :meth:`forward`, the
     text tower through :meth:`encode_text` (used by the text encoder). Keeping
-    them in one module lets ``paramwise_cfg`` give all of CLIP one lr multiplier.
+    them in one module lets ``paramwise_cfg`` give all of CLIP one lr
+    multiplier.
 
     Args:
         model_name: open_clip built-in name, e.g. ``'ViT-B-16'`` or

@@ -1,8 +1,7 @@
 """ESC block (paper Fig. 2): score map -> PPG -> SAM block -> VLF."""
-from typing import Dict, Optional
+from typing import Dict, NamedTuple, Optional
 
 import torch
-
 import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
@@ -12,14 +11,35 @@ from .sam_block import SAMBlock, encode_prompts
 from .vlf import VLF
 
 
+class BlockContext(NamedTuple):
+    """Per-image inputs shared by every ESC block and class chunk.
+
+    Args:
+        visual: Dense CLIP features F_v (B, E, h, w).
+        text_all: Text embeddings of the whole vocabulary (T, E): the
+            per-class queries of the SAM block and the keys/values of the
+            VLF class attention.
+        prompt_encoder: SAM's prompt encoder shared by all blocks (None
+            without SAM blocks).
+        image_pe: SAM's dense positional encoding (1, D, h, w), or None.
+    """
+    visual: Tensor
+    text_all: Tensor
+    prompt_encoder: Optional[nn.Module]
+    image_pe: Optional[Tensor]
+
+
 @MODELS.register_module()
 class ESCBlock(BaseModule):
     """One ESC block; :class:`ESCNeck` runs N of them.
 
     The block is split in two calls so the neck can chunk the vocabulary:
-    :meth:`class_logits` (per class, cheap) feeds the PPG, whose class
-    softmax needs every class, then :meth:`forward` runs the heavy per-class
-    part on any subset of classes.
+    :meth:`prompts` (score maps -> PPG) runs on the whole vocabulary, since
+    the PPG's class softmax needs every class; then :meth:`forward` runs the
+    heavy per-class part on any chunk of classes::
+
+        prompts = block.prompts(corr)
+        corr = cat([block(corr, prompts, ctx, c) for c in chunks], dim=1)
 
     Args:
         first: Block 0 takes the cosine correlation (1 channel, scored as
@@ -80,27 +100,42 @@ class ESCBlock(BaseModule):
         b, t = corr.shape[:2]
         return self.score(corr.flatten(0, 1)).view(b, t, *corr.shape[-2:])
 
-    def forward(self, corr: Tensor, visual: Tensor, text: Tensor,
-                text_all: Tensor, prompts: Dict[str, Tensor],
-                prompt_encoder: Optional[nn.Module],
-                image_pe: Optional[Tensor]) -> Tensor:
+    def prompts(self, corr: Tensor) -> Dict[str, Tensor]:
+        """PPG prompts of the whole vocabulary (empty without a SAM block).
+
+        Args:
+            corr: Incoming correlation of every class, see
+                :meth:`class_logits`.
+
+        Returns:
+            The :class:`PseudoPromptGenerator` outputs, each (B, T, ...);
+            ``{}`` for the "no SAM block" ablation, which has nothing to
+            prompt.
+        """
+        if self.sam_block is None:
+            return {}
+        return self.ppg(self.class_logits(corr))
+
+    def forward(self,
+                corr: Tensor,
+                prompts: Dict[str, Tensor],
+                ctx: BlockContext,
+                classes: slice = slice(None)) -> Tensor:
         """Refine the correlation of a chunk of classes.
 
         Args:
-            corr: Incoming correlation of the chunk (B, T, Cin, h, w).
-            visual: Dense CLIP features (B, E, h, w).
-            text: Text embeddings of the chunk (T, E).
-            text_all: Text embeddings of the whole vocabulary (T_all, E),
-                keys/values of the VLF class attention.
-            prompts: PPG outputs restricted to the chunk.
-            prompt_encoder: SAM's prompt encoder shared by all blocks.
-            image_pe: SAM's dense positional encoding (1, D, h, w).
+            corr: Incoming correlation of every class (B, T, Cin, h, w).
+            prompts: :meth:`prompts` of every class.
+            ctx: Per-image inputs shared by all blocks.
+            classes: The chunk of classes to refine.
 
         Returns:
-            Z_k (B, T, C, h, w).
+            Z_k of the chunk (B, T_chunk, C, h, w).
         """
-        args = (corr, visual, text, text_all, prompts, prompt_encoder,
-                image_pe)
+        args = (corr[:, classes], ctx.visual, ctx.text_all[classes],
+                ctx.text_all, {k: v[:, classes]
+                               for k, v in prompts.items()},
+                ctx.prompt_encoder, ctx.image_pe)
         if self.with_cp and self.training and torch.is_grad_enabled():
             return cp.checkpoint(self._forward, *args, use_reentrant=False)
         return self._forward(*args)
@@ -109,6 +144,8 @@ class ESCBlock(BaseModule):
                  text_all: Tensor, prompts: Dict[str, Tensor],
                  prompt_encoder: Optional[nn.Module],
                  image_pe: Optional[Tensor]) -> Tensor:
+        """:meth:`forward` on one chunk: ``corr`` (B, T, Cin, h, w),
+        ``text`` (T, E) and ``prompts`` restricted to it."""
         b, t = corr.shape[:2]
         if self.sam_block is None:
             v = self.visual_proj(visual).unsqueeze(1).expand(b, t, -1, -1, -1)

@@ -9,7 +9,7 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 
 from ..utils import load_sam_checkpoint
-from .esc_block import ESCBlock
+from .esc_block import BlockContext, ESCBlock
 from .sam_block import PROMPT_TYPES, build_prompt_encoder
 from .utils import class_chunks
 
@@ -84,8 +84,9 @@ class ESCNeck(BaseModule):
             raise ValueError(f'sam_layer_ids needs one SAM layer id per block '
                              f'({num_blocks}), got {tuple(sam_layer_ids)}')
         if use_sam_block and not set(sam_layer_ids) <= {0, 1}:
-            raise ValueError('SAM mask decoders have two layers: sam_layer_ids '
-                             f'must be 0 or 1, got {tuple(sam_layer_ids)}')
+            raise ValueError(
+                'SAM mask decoders have two layers: sam_layer_ids '
+                f'must be 0 or 1, got {tuple(sam_layer_ids)}')
         self.grid_size = tuple(grid_size)
         self.sam_checkpoint = sam_checkpoint
         self.sam_layer_ids = tuple(sam_layer_ids) if use_sam_block else ()
@@ -123,8 +124,9 @@ class ESCNeck(BaseModule):
                 layers[layer_id].append(block.sam_block.layer)
             load_sam_checkpoint(self.sam_checkpoint, self.prompt_encoder,
                                 layers)
-            print_log(f'ESCNeck: loaded SAM weights from {self.sam_checkpoint}',
-                      logger='current')
+            print_log(
+                f'ESCNeck: loaded SAM weights from {self.sam_checkpoint}',
+                logger='current')
 
     def forward(self,
                 visual: Tensor,
@@ -148,15 +150,11 @@ class ESCNeck(BaseModule):
         corr = cosine_correlation(visual, text).unsqueeze(2)
         image_pe = (self.prompt_encoder.get_dense_pe()
                     if self.prompt_encoder is not None else None)
+        ctx = BlockContext(visual, text, self.prompt_encoder, image_pe)
         chunks = class_chunks(text.shape[0], class_chunk_size)
         for block in self.blocks:
             # The PPG's class softmax needs every class; the rest is per class.
-            # Without SAM blocks (Table 2a) there is nothing to prompt.
-            prompts = (block.ppg(block.class_logits(corr))
-                       if block.sam_block is not None else {})
-            corr = torch.cat([
-                block(corr[:, c], visual, text[c], text,
-                      {k: v[:, c] for k, v in prompts.items()},
-                      self.prompt_encoder, image_pe) for c in chunks
-            ], dim=1)
+            prompts = block.prompts(corr)
+            corr = torch.cat([block(corr, prompts, ctx, c) for c in chunks],
+                             dim=1)
         return corr

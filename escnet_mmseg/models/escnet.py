@@ -12,9 +12,9 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
+from ..utils.vocabulary import validate_vocabulary
 from .esc_neck import cosine_correlation
 from .slide_global import check_layout, fuse_views, make_views
-from ..utils.vocabulary import validate_vocabulary
 
 # Logit of the classes left out by ``test_cfg.max_classes`` (CAT-Seg's value).
 DROPPED_CLASS_LOGIT = -100.

@@ -11,11 +11,10 @@ import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
-from torch import Tensor
-
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
+from torch import Tensor
 
 from .utils import class_chunks
 
@@ -288,5 +287,5 @@ class ESCNetHead(BaseDecodeHead):
         chunks = class_chunks(corr.shape[1], inputs.get('class_chunk_size'))
         if len(chunks) == 1:
             return self._decode(corr, skip_terms)
-        return torch.cat([self._decode(corr[:, c], skip_terms) for c in chunks],
-                         dim=1)
+        return torch.cat(
+            [self._decode(corr[:, c], skip_terms) for c in chunks], dim=1)

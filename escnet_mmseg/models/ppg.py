@@ -84,28 +84,3 @@ class PseudoPromptGenerator(BaseModule):
             point_labels=point_labels,
             labels=labels.view(b, t, -1),
             mask_prompt=mask)
-
-
-def cluster_boxes(labels: Tensor, points: Tensor, width: int) -> Tensor:
-    """Bounding box of every cluster, for the box-prompt ablation.
-
-    Args:
-        labels: (M, h*w) cluster ids (-1 outside clusters).
-        points: (M, K, 2) the points; an empty cluster's box is its point.
-        width: Grid width w.
-
-    Returns:
-        (M, K, 4) boxes (x0, y0, x1, y1) in grid indices, inclusive.
-    """
-    k = points.shape[1]
-    idx = torch.arange(labels.shape[1], device=labels.device)
-    xy = torch.stack([idx % width, idx // width], dim=-1).to(points)  # (hw, 2)
-    member = labels.unsqueeze(1) == torch.arange(k, device=labels.device)[
-        None, :, None]  # (M, K, hw)
-    big = torch.finfo(points.dtype).max
-    lo = torch.where(member[..., None], xy, big).amin(dim=2)
-    hi = torch.where(member[..., None], xy, -big).amax(dim=2)
-    empty = ~member.any(dim=2, keepdim=True)
-    lo = torch.where(empty, points, lo)
-    hi = torch.where(empty, points, hi)
-    return torch.cat([lo, hi], dim=-1)

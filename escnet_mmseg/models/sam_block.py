@@ -16,21 +16,46 @@ from segment_anything.modeling.transformer import (Attention,
                                                    TwoWayAttentionBlock)
 from torch import Tensor, nn
 
-from .ppg import cluster_boxes
-
 PROMPT_TYPES = ('points', 'boxes', 'masks')
 # SAM's image embedding is 1/16 of its 1024 px input frame.
 SAM_STRIDE = 16
 
 
-def build_prompt_encoder(embed_dims: int, grid_size: Tuple[int, int]) -> PromptEncoder:
-    """SAM's ``PromptEncoder`` for an ``h x w`` grid (input frame 16h x 16w)."""
+def build_prompt_encoder(embed_dims: int,
+                         grid_size: Tuple[int, int]) -> PromptEncoder:
+    """SAM's ``PromptEncoder`` for an ``h x w`` grid (input frame 16h x
+    16w)."""
     h, w = grid_size
     return PromptEncoder(
         embed_dim=embed_dims,
         image_embedding_size=(h, w),
         input_image_size=(SAM_STRIDE * h, SAM_STRIDE * w),
         mask_in_chans=16)
+
+
+def cluster_boxes(labels: Tensor, points: Tensor, width: int) -> Tensor:
+    """Bounding box of every cluster, for the box-prompt ablation.
+
+    Args:
+        labels: (M, h*w) cluster ids (-1 outside clusters).
+        points: (M, K, 2) the points; an empty cluster's box is its point.
+        width: Grid width w.
+
+    Returns:
+        (M, K, 4) boxes (x0, y0, x1, y1) in grid indices, inclusive.
+    """
+    k = points.shape[1]
+    idx = torch.arange(labels.shape[1], device=labels.device)
+    xy = torch.stack([idx % width, idx // width], dim=-1).to(points)  # (hw, 2)
+    member = labels.unsqueeze(1) == torch.arange(k, device=labels.device)[
+        None, :, None]  # (M, K, hw)
+    big = torch.finfo(points.dtype).max
+    lo = torch.where(member[..., None], xy, big).amin(dim=2)
+    hi = torch.where(member[..., None], xy, -big).amax(dim=2)
+    empty = ~member.any(dim=2, keepdim=True)
+    lo = torch.where(empty, points, lo)
+    hi = torch.where(empty, points, hi)
+    return torch.cat([lo, hi], dim=-1)
 
 
 def grid_to_sam_coords(xy: Tensor) -> Tensor:
@@ -81,7 +106,8 @@ def encode_prompts(
         prompt_encoder: PromptEncoder,
         prompts: Dict[str, Tensor],
         prompt_types: Sequence[str],
-        factored: bool = False) -> Tuple[Tensor, Union[Tensor, DenseEmbedding]]:
+        factored: bool = False
+) -> Tuple[Tensor, Union[Tensor, DenseEmbedding]]:
     """Sparse and dense SAM embeddings of a chunk of class prompts.
 
     Args:

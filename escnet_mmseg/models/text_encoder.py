@@ -77,10 +77,10 @@ class ESCTextEncoder(BaseModule):
     template and encoded; the L2-normalised embeddings are averaged over the
     synonyms of each template (then normalised again), then over the
     templates and L2-normalised. With ``synonyms='mean'`` the per-template
-    step is CAT-Seg's ``class_embeddings``. Embeddings are cached per (vocabulary, templates) when no
-    gradient can reach the text tower (frozen, eval mode or no_grad); the
-    cache key includes the tower's parameter versions, so an optimizer step
-    or ``load_state_dict`` invalidates it.
+    step is CAT-Seg's ``class_embeddings``. Embeddings are cached per
+    (vocabulary, templates) when no gradient can reach the text tower (frozen,
+    eval mode or no_grad); the cache key includes the tower's parameter
+    versions, so an optimizer step or ``load_state_dict`` invalidates it.
 
     Args:
         templates: ``'single'`` (``"A photo of a {} in the scene"``,

@@ -11,10 +11,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn.bricks.transformer import FFN
 from mmengine.model import BaseModule
-from torch import Tensor
-
 from mmseg.models.backbones.swin import SwinBlock
 from mmseg.registry import MODELS
+from torch import Tensor
 
 
 class LinearClassAttention(BaseModule):

@@ -1,13 +1,15 @@
 """Fused Triton kernel of the Pseudo Prompt Generator.
 
-One program handles one map: thresholding, farthest-point initialisation, all Lloyd
-iterations, the per-cluster argmax points and the slot filling run in a single launch with
-the whole map held in registers. The steps, tie-breaks and the exact int64 distance test
-are those of :mod:`escnet_mmseg.ops.ppg_reference`, so the outputs are bit-identical.
+One program handles one map: thresholding, farthest-point initialisation, all
+Lloyd iterations, the per-cluster argmax points and the slot filling run in a
+single launch with the whole map held in registers. The steps, tie-breaks and
+the exact int64 distance test are those of
+:mod:`escnet_mmseg.ops.ppg_reference`, so the outputs are bit-identical.
 
-Triton is optional: without it this module still imports, ``HAS_TRITON`` is False and
-:func:`pseudo_prompts_triton` raises. With ``TRITON_INTERPRET=1`` set before triton is first
-imported, the kernel also runs on CPU tensors (used by the tests).
+Triton is optional: without it this module still imports, ``HAS_TRITON`` is
+False and :func:`pseudo_prompts_triton` raises. With ``TRITON_INTERPRET=1`` set
+before triton is first imported, the kernel also runs on CPU tensors (used by
+the tests).
 """
 import contextlib
 from typing import Tuple
@@ -41,8 +43,10 @@ if HAS_TRITON:
         return tl.sum(tl.where(kidx == j, vec, 0), axis=0)
 
     @triton.jit
-    def _assign(x, y, fg, sx, sy, cnt, kidx, K: tl.constexpr, NB: tl.constexpr):
-        """Nearest non-empty cluster per foreground pixel (exact int64 comparison)."""
+    def _assign(x, y, fg, sx, sy, cnt, kidx, K: tl.constexpr,
+                NB: tl.constexpr):
+        """Nearest non-empty cluster per foreground pixel (exact int64
+        comparison)."""
         best = tl.full([NB], -1, tl.int64)
         best_a = tl.zeros([NB], dtype=tl.int64)
         best_n2 = tl.zeros([NB], dtype=tl.int64)
@@ -84,7 +88,8 @@ if HAS_TRITON:
         sy = tl.where(first, cy, 0).to(tl.int64)
         cnt = tl.where(first, 1, 0).to(tl.int64)
         dmin = tl.where(fg, (x - cx) * (x - cx) + (y - cy) * (y - cy), -1)
-        # Farthest-point centres; none is added once every foreground pixel is a centre.
+        # Farthest-point centres; none is added once every foreground pixel is
+        # a centre.
         for j in tl.static_range(1, K):
             far = tl.max(dmin, axis=0)
             ij = tl.min(tl.where((dmin > 0) & (dmin == far), offs, NB), axis=0)
@@ -104,12 +109,15 @@ if HAS_TRITON:
             for j in tl.static_range(K):
                 mj = lab == j
                 cnt = tl.where(kidx == j, tl.sum(mj.to(tl.int64), axis=0), cnt)
-                sx = tl.where(kidx == j, tl.sum(tl.where(mj, x, 0), axis=0), sx)
-                sy = tl.where(kidx == j, tl.sum(tl.where(mj, y, 0), axis=0), sy)
+                sx = tl.where(kidx == j, tl.sum(tl.where(mj, x, 0), axis=0),
+                              sx)
+                sy = tl.where(kidx == j, tl.sum(tl.where(mj, y, 0), axis=0),
+                              sy)
         lab = _assign(x, y, fg, sx, sy, cnt, kidx, K, NB)
         tl.store(labels_ptr + m * n + offs, lab, mask=inb)
 
-        # One point per non-empty cluster (its highest-probability pixel) in slot j ...
+        # One point per non-empty cluster (its highest-probability pixel) in
+        # slot j ...
         pt = tl.full([KB], -1, tl.int64)
         chosen = offs < 0
         for j in tl.static_range(K):
@@ -144,15 +152,18 @@ def pseudo_prompts_triton(prob: Tensor,
     """Pseudo prompts with the fused Triton kernel (one program per map).
 
     Args:
-        prob: (M, h, w) probability maps, any float dtype (computed in float32), on a CUDA
-            device (or on CPU under ``TRITON_INTERPRET=1``). ``h*w <= 4096``.
+        prob: (M, h, w) probability maps, any float dtype (computed in
+            float32), on a CUDA device (or on CPU under
+            ``TRITON_INTERPRET=1``). ``h*w <= 4096``.
         alpha: Foreground threshold, ``0 <= alpha < 1``.
         num_points: Number of points ``K`` per map, ``1 <= K <= 8``.
-        iters: Number of Lloyd iterations (a compile-time constant of the kernel).
+        iters: Number of Lloyd iterations (a compile-time constant of the
+            kernel).
 
     Returns:
-        ``labels`` (M, h*w) int64, ``points`` (M, K, 2) float32, ``valid`` (M, K) bool,
-        identical to :func:`~escnet_mmseg.ops.ppg_reference.pseudo_prompts_reference`.
+        ``labels`` (M, h*w) int64, ``points`` (M, K, 2) float32, ``valid`` (M,
+        K) bool, identical to
+        :func:`~escnet_mmseg.ops.ppg_reference.pseudo_prompts_reference`.
 
     Raises:
         RuntimeError: If triton is not installed.
@@ -165,19 +176,23 @@ def pseudo_prompts_triton(prob: Tensor,
     n = h * w
     if n > MAX_MAP_SIZE:
         raise ValueError(
-            f'the Triton PPG kernel supports h*w <= {MAX_MAP_SIZE}, got {h}x{w}={n}')
+            f'the Triton PPG kernel supports h*w <= {MAX_MAP_SIZE}, '
+            f'got {h}x{w}={n}')
     if num_points > MAX_POINTS:
         raise ValueError(
-            f'the Triton PPG kernel supports num_points <= {MAX_POINTS}, got {num_points}')
+            f'the Triton PPG kernel supports num_points <= {MAX_POINTS}, '
+            f'got {num_points}')
     p = prob.detach().to(torch.float32).contiguous()
     labels = torch.empty(m, n, dtype=torch.int64, device=p.device)
-    points = torch.empty(m, num_points, 2, dtype=torch.float32, device=p.device)
+    points = torch.empty(
+        m, num_points, 2, dtype=torch.float32, device=p.device)
     valid = torch.empty(m, num_points, dtype=torch.int8, device=p.device)
     if m > 0:
         nb = triton.next_power_of_2(n)
         kb = max(2, triton.next_power_of_2(num_points))
         # Launch on the tensors' GPU, not on whichever device is current.
-        with torch.cuda.device(p.device) if p.is_cuda else contextlib.nullcontext():
+        with torch.cuda.device(
+                p.device) if p.is_cuda else contextlib.nullcontext():
             _ppg_kernel[(m, )](
                 p, labels, points, valid, n, w, float32_threshold(alpha),
                 K=num_points, ITERS=int(iters), NB=nb, KB=kb,

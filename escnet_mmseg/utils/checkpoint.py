@@ -91,9 +91,13 @@ def load_torchscript_state_dict(path: str) -> StateDict:
     }
 
 
-def extract_prefix(state: Mapping[str, torch.Tensor], prefix: str) -> StateDict:
+def extract_prefix(state: Mapping[str, torch.Tensor],
+                   prefix: str) -> StateDict:
     """Entries of ``state`` under ``prefix`` with the prefix stripped."""
-    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    return {
+        k[len(prefix):]: v
+        for k, v in state.items() if k.startswith(prefix)
+    }
 
 
 def load_into(module: nn.Module,
@@ -116,8 +120,8 @@ def load_into(module: nn.Module,
     own = module.state_dict()
     missing = sorted(k for k in own if k not in state)
     unexpected = sorted(
-        k for k in state
-        if k not in own and not any(k.startswith(p) for p in ignore_unexpected))
+        k for k in state if k not in own and not any(
+            k.startswith(p) for p in ignore_unexpected))
     if missing or unexpected:
         raise KeyError(
             f'{source}: missing keys {missing[:20]}'

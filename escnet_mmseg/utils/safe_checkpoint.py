@@ -19,8 +19,8 @@ import contextlib
 import pickle
 import re
 from collections import OrderedDict
-from typing import Callable, Iterator, List, Mapping, Optional, Sequence, \
-    Tuple, Union
+from typing import (Callable, Iterator, List, Mapping, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 from torch import nn
@@ -65,7 +65,6 @@ def _plain_mmengine_types() -> List[type]:
     ``_codecs.encode(text, 'latin1')``. None of them runs code when
     rebuilt."""
     import _codecs
-
     import numpy as np
     from mmengine.logging import HistoryBuffer
     allowed = [

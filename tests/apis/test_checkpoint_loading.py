@@ -156,7 +156,8 @@ def test_ddp_prefixed_keys_load(ckpt, tmp_path):
 def test_mmseg_init_model_inference_and_show(ckpt, tmp_path):
     """MMSeg's own API on an ESC-Net checkpoint; the vocabulary comes from
     the checkpoint and is changed with set_vocabulary."""
-    from mmseg.apis import inference_model, init_model as mmseg_init_model
+    from mmseg.apis import inference_model
+    from mmseg.apis import init_model as mmseg_init_model
     from mmseg.apis import show_result_pyplot
     model = mmseg_init_model(str(TINY_CONFIG), str(ckpt.good), device='cpu')
     assert model.vocabulary == NAMES

@@ -91,12 +91,13 @@ def test_coco_stuff_config_matches_paper_recipe():
 
 
 @pytest.mark.parametrize('backbone,clip_size', [('vitb16', (384, 384)),
-                                               ('vitl14', (336, 336))])
+                                                ('vitl14', (336, 336))])
 def test_both_backbones_train_on_384_crops(backbone, clip_size):
     """ViT-L/14 trains on the same 384 crops; the model resizes them to
     its 336 px CLIP input."""
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'escnet', f'escnet_{backbone}_coco-stuff.py'))
+        osp.join(REPO, 'configs', 'escnet',
+                 f'escnet_{backbone}_coco-stuff.py'))
     base = Config.fromfile(DATASET_CFG.format('coco-stuff164k'))
     assert cfg.train_dataloader.dataset.pipeline == base.train_pipeline
     assert tuple(cfg.model.data_preprocessor.size) == (384, 384)
@@ -169,7 +170,8 @@ def test_eval_configs(tiny_datasets, backbone, bench):
     prompt_list, metric = PROMPTS[bench]
     cfg = Config.fromfile(EVAL_CFG.format(backbone, bench))
     train = Config.fromfile(
-        osp.join(REPO, 'configs', 'escnet', f'escnet_{backbone}_coco-stuff.py'))
+        osp.join(REPO, 'configs', 'escnet',
+                 f'escnet_{backbone}_coco-stuff.py'))
     # The model is the training config's, with CAT-Seg's evaluation.
     assert cfg.model.backbone == train.model.backbone
     assert cfg.model.neck == train.model.neck

@@ -62,7 +62,7 @@ def test_no_annotations_in_ann_listing_is_reported(tiny_datasets):
     folder = osp.join(root, 'annotations_detectron2', 'pc459_val')
     for name in os.listdir(folder):
         os.remove(osp.join(folder, name))
-    with pytest.raises(FileNotFoundError,
-                       match=r"no samples found in annotation folder .*'\.tif'"):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r"no samples found in annotation folder .*'\.tif'"):
         build('pascal-context-459', root)
-

@@ -277,4 +277,5 @@ def test_pack_and_image_loading_agree_on_shape(tiny_datasets):
     results = LoadImageFromFile()(results)
     results = LoadSegAnnotations16()(results)
     packed = PackSegInputs()(results)
-    assert packed['inputs'].shape[1:] == packed['data_samples'].gt_sem_seg.shape
+    assert packed['inputs'].shape[1:] == packed[
+        'data_samples'].gt_sem_seg.shape

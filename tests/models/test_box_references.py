@@ -162,8 +162,9 @@ def _sam_reference(sam_block, layer, prompt_encoder, visual, text, prompts,
            prompts['point_labels'][b, t][None])
     boxes = None
     if 'boxes' in types:
-        boxes = to_frame(_boxes(prompts['labels'][b, t], prompts['points'][b, t],
-                                k, w).view(k, 2, 2)).view(k, 4)
+        boxes = to_frame(
+            _boxes(prompts['labels'][b, t], prompts['points'][b, t], k,
+                   w).view(k, 2, 2)).view(k, 4)
     sparse = []
     if 'points' in types:
         # With a box SAM adds no padding point; the K point tokens come first.
@@ -201,9 +202,11 @@ def test_sam_block_equals_sam_parts_assembled_by_hand(upstream, types):
     for i, block in enumerate(model.neck.blocks):
         prompts = calls[f'ppg{i}'][0][1]
         v = calls[f'sam{i}'][0][1]
-        layer = sam.mask_decoder.transformer.layers[model.neck.sam_layer_ids[i]]
+        layer = sam.mask_decoder.transformer.layers[
+            model.neck.sam_layer_ids[i]]
         with torch.no_grad():
             for b, t in [(0, 0), (1, 2), (1, 5)]:
-                ref = _sam_reference(block.sam_block, layer, sam.prompt_encoder,
-                                     visual, text, prompts, types, b, t)
+                ref = _sam_reference(block.sam_block, layer,
+                                     sam.prompt_encoder, visual, text, prompts,
+                                     types, b, t)
                 assert (v[b, t] - ref).abs().max() <= 1e-4, (i, b, t)

@@ -1,4 +1,5 @@
-"""CLIP parity: our backbone / text encoder vs open_clip on the same weights."""
+"""CLIP parity: our backbone / text encoder vs open_clip on the same
+weights."""
 import pytest
 import torch
 import torch.nn.functional as F

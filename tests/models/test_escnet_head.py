@@ -3,9 +3,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
 
 from escnet_mmseg.models.escnet_head import ESCNetHead
-from mmseg.structures import SegDataSample
 
 C = 8
 W = 12

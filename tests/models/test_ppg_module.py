@@ -7,7 +7,8 @@ point labels SAM receives and the boxes of the box-prompt ablation.
 import torch
 import torch.nn.functional as F
 
-from escnet_mmseg.models.ppg import PseudoPromptGenerator, cluster_boxes
+from escnet_mmseg.models.ppg import PseudoPromptGenerator
+from escnet_mmseg.models.sam_block import cluster_boxes
 
 ALPHA, EPS = 0.5, 1e-4
 
@@ -27,7 +28,9 @@ def _expected_mask(prob):
 
 def test_class_softmax_and_mask_prompt_restricted_to_regions():
     logits = _logits()
-    out = PseudoPromptGenerator(num_points=3, alpha=ALPHA, mask_eps=EPS)(logits)
+    out = PseudoPromptGenerator(
+        num_points=3, alpha=ALPHA, mask_eps=EPS)(
+            logits)
     e = logits.exp()
     prob = e / e.sum(dim=1, keepdim=True)
     assert torch.allclose(out['prob'], prob, atol=1e-6)

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from escnet_mmseg.models.sam_block import (DenseEmbedding, SAMBlock,
-                                           encode_prompts, grid_to_sam_coords)
-from escnet_mmseg.models.ppg import cluster_boxes
+                                           cluster_boxes, encode_prompts,
+                                           grid_to_sam_coords)
 from tests.tiny import (build_tiny_model, tiny_model_cfg, tiny_sam,
                         write_sam_checkpoint)
 
@@ -52,7 +52,7 @@ def _sam_reference(sam, block, visual, text, prompts, types):
     """The SAM block computed with segment_anything's modules directly."""
     b, t = prompts['points'].shape[:2]
     pe = sam.prompt_encoder
-    points = boxes = masks = None
+    points = masks = None
     if 'points' in types:
         points = (grid_to_sam_coords(prompts['points'].flatten(0, 1)),
                   prompts['point_labels'].flatten(0, 1))

@@ -30,8 +30,8 @@ def _model(sigmoid: bool):
     return model
 
 
-@pytest.fixture(scope='module', params=[False, True], ids=['softmax',
-                                                          'sigmoid'])
+@pytest.fixture(
+    scope='module', params=[False, True], ids=['softmax', 'sigmoid'])
 def model(request):
     return _model(request.param)
 

@@ -10,7 +10,10 @@ from tests.tiny import tiny_model_cfg, tiny_open_clip
 
 TOL = 1e-5
 TEMPLATE_SETS = [['A photo of a {} in the scene'],
-                 ['a photo of a {}.', 'a drawing of the {}.', 'itap of my {}.']]
+                 [
+                     'a photo of a {}.', 'a drawing of the {}.',
+                     'itap of my {}.'
+                 ]]
 
 
 @pytest.fixture(scope='module')

@@ -1,4 +1,5 @@
-"""Test maps shared by the Triton tests and their interpreter subprocess (torch only)."""
+"""Test maps shared by the Triton tests and their interpreter subprocess (torch
+only)."""
 import torch
 
 # name -> (kind, (M, h, w), num_points, iters, alpha, dtype)
@@ -28,9 +29,12 @@ def make_maps(kind: str, shape, dtype: str, seed: int) -> torch.Tensor:
     gen = torch.Generator().manual_seed(seed)
     m, h, w = shape
     if kind == 'softmax':
-        # Class softmax of smooth logits: a few maps with blobs, many nearly empty.
-        logits = torch.randn(1, max(m, 1), max(h // 4, 1), max(w // 4, 1), generator=gen)
-        logits = torch.nn.functional.interpolate(logits, size=(h, w), mode='bilinear')
+        # Class softmax of smooth logits: a few maps with blobs, many nearly
+        # empty.
+        logits = torch.randn(
+            1, max(m, 1), max(h // 4, 1), max(w // 4, 1), generator=gen)
+        logits = torch.nn.functional.interpolate(
+            logits, size=(h, w), mode='bilinear')
         prob = (logits * 4).softmax(dim=1)[0, :m]
     elif kind == 'uniform':
         prob = torch.rand(shape, generator=gen)

@@ -1,8 +1,9 @@
 """Import ``escnet_mmseg.ops`` on its own.
 
-The ops subpackage needs only torch (and optionally triton). The top-level package also
-registers the MMSeg components, so in a torch-only environment ``import escnet_mmseg``
-fails; these helpers then load the ops under a bare parent package instead.
+The ops subpackage needs only torch (and optionally triton). The top-level
+package also registers the MMSeg components, so in a torch-only environment
+``import escnet_mmseg`` fails; these helpers then load the ops under a bare
+parent package instead.
 """
 import importlib
 import importlib.util
@@ -14,8 +15,8 @@ def import_ops(standalone: bool = False) -> types.ModuleType:
     """Return ``escnet_mmseg.ops``.
 
     Args:
-        standalone: Do not try the full package import; when the package is not imported
-            yet, its ``__init__`` is never executed.
+        standalone: Do not try the full package import; when the package is not
+            imported yet, its ``__init__`` is never executed.
 
     Returns:
         The ``escnet_mmseg.ops`` module.

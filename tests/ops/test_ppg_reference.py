@@ -1,4 +1,5 @@
-"""Tests of the batched PyTorch PPG reference against hand-made maps and an exact oracle."""
+"""Tests of the batched PyTorch PPG reference against hand-made maps and an
+exact oracle."""
 from fractions import Fraction
 from typing import List, Optional, Tuple
 
@@ -9,11 +10,14 @@ from escnet_mmseg.ops import pseudo_prompts_reference
 from escnet_mmseg.ops.ppg_reference import float32_threshold
 
 
-def naive_ppg(prob: torch.Tensor, alpha: float, k: int,
-              iters: int) -> Tuple[List[int], List[Tuple[int, int]], List[bool]]:
-    """Per-map pure-Python statement of the algorithm with exact rational centres."""
+def naive_ppg(
+        prob: torch.Tensor, alpha: float, k: int,
+        iters: int) -> Tuple[List[int], List[Tuple[int, int]], List[bool]]:
+    """Per-map pure-Python statement of the algorithm with exact rational
+    centres."""
     h, w = prob.shape
-    p = prob.to(torch.float32).flatten().tolist()  # exact float32 values as doubles
+    p = prob.to(
+        torch.float32).flatten().tolist()  # exact float32 values as doubles
     n = h * w
     thr = float32_threshold(alpha)
     fg = [i for i in range(n) if p[i] > thr]
@@ -27,7 +31,10 @@ def naive_ppg(prob: torch.Tensor, alpha: float, k: int,
         first = min(fg, key=lambda i: (-p[i], i))
         centres[0] = (Fraction(xy[first][0]), Fraction(xy[first][1]))
         for j in range(1, k):
-            dmin = {i: min(sq(i, c) for c in centres[:j] if c is not None) for i in fg}
+            dmin = {
+                i: min(sq(i, c) for c in centres[:j] if c is not None)
+                for i in fg
+            }
             far = [i for i in fg if dmin[i] > 0]
             if not far:
                 break
@@ -37,15 +44,17 @@ def naive_ppg(prob: torch.Tensor, alpha: float, k: int,
     def assign() -> List[int]:
         lab = [-1] * n
         for i in fg:
-            lab[i] = min((sq(i, c), j) for j, c in enumerate(centres) if c is not None)[1]
+            lab[i] = min((sq(i, c), j) for j, c in enumerate(centres)
+                         if c is not None)[1]
         return lab
 
     for _ in range(iters):
         lab = assign()
         for j in range(k):
             members = [i for i in fg if lab[i] == j]
-            centres[j] = (Fraction(sum(xy[i][0] for i in members), len(members)),
-                          Fraction(sum(xy[i][1] for i in members), len(members))) \
+            count = len(members)
+            centres[j] = (Fraction(sum(xy[i][0] for i in members), count),
+                          Fraction(sum(xy[i][1] for i in members), count)) \
                 if members else None
     lab = assign()
 
@@ -54,7 +63,8 @@ def naive_ppg(prob: torch.Tensor, alpha: float, k: int,
         members = [i for i in fg if lab[i] == j]
         if members:
             slots[j] = min(members, key=lambda i: (-p[i], i))
-    rest = sorted((i for i in range(n) if i not in slots), key=lambda i: (-p[i], i))
+    rest = sorted((i for i in range(n) if i not in slots),
+                  key=lambda i: (-p[i], i))
     for j in range(k):
         if slots[j] is None and rest:
             slots[j] = rest.pop(0)
@@ -62,12 +72,14 @@ def naive_ppg(prob: torch.Tensor, alpha: float, k: int,
     return lab, points, [s is not None for s in slots]
 
 
-def assert_matches_naive(prob: torch.Tensor, alpha: float, k: int, iters: int) -> None:
+def assert_matches_naive(prob: torch.Tensor, alpha: float, k: int,
+                         iters: int) -> None:
     labels, points, valid = pseudo_prompts_reference(prob, alpha, k, iters)
     for m in range(prob.shape[0]):
         lab, pts, ok = naive_ppg(prob[m], alpha, k, iters)
         assert labels[m].tolist() == lab, f'labels of map {m}'
-        assert points[m].tolist() == [[float(x), float(y)] for x, y in pts], f'map {m}'
+        assert points[m].tolist() == [[float(x), float(y)]
+                                      for x, y in pts], f'map {m}'
         assert valid[m].tolist() == ok, f'valid of map {m}'
 
 
@@ -100,7 +112,8 @@ def test_empty_map_gives_top_probability_points():
     for m in range(2):
         flat = prob[m].flatten().tolist()
         top = sorted(range(42), key=lambda i: (-flat[i], i))[:5]
-        assert points[m].tolist() == [[float(i % 7), float(i // 7)] for i in top]
+        assert points[m].tolist() == [[float(i % 7),
+                                       float(i // 7)] for i in top]
 
 
 def test_fewer_pixels_than_points_pads_with_invalid_slots():
@@ -121,7 +134,8 @@ def test_fewer_foreground_pixels_than_clusters_fill_free_slots():
     labels, points, valid = pseudo_prompts_reference(prob, 0.5, 5, 10)
     lab = labels[0].view(4, 5)
     assert lab[3, 4] == 0 and lab[0, 1] == 1 and (lab >= 0).sum() == 2
-    # Free slots take the best remaining pixels: the two 0.4 ties in flat order, then 0.1s.
+    # Free slots take the best remaining pixels: the two 0.4 ties in flat
+    # order, then 0.1s.
     assert points[0].tolist() == [[4, 3], [1, 0], [3, 1], [2, 2], [0, 0]]
     assert valid.all()
 
@@ -133,10 +147,12 @@ def test_ties_go_to_the_lowest_flat_index():
     labels, points, _ = pseudo_prompts_reference(prob, 0.5, 1, 10)
     assert points[0].tolist() == [[3.0, 0.0]]
     assert labels[0].tolist().count(0) == 2
-    # A uniform 3x3 map: initial centres (0,0), then (2,2), then the farthest tie between
-    # (2,0) and (0,2) goes to (2,0). Equidistant pixels go to the lower cluster index, and
-    # each point is its cluster's lowest flat index since all probabilities are equal.
-    labels, points, _ = pseudo_prompts_reference(torch.ones(1, 3, 3), 0.5, 3, 0)
+    # A uniform 3x3 map: initial centres (0,0), then (2,2), then the farthest
+    # tie between (2,0) and (0,2) goes to (2,0). Equidistant pixels go to the
+    # lower cluster index, and each point is its cluster's lowest flat index
+    # since all probabilities are equal.
+    labels, points, _ = pseudo_prompts_reference(
+        torch.ones(1, 3, 3), 0.5, 3, 0)
     assert labels[0].tolist() == [0, 0, 2, 0, 0, 1, 0, 1, 1]
     assert points[0].tolist() == [[0, 0], [2, 1], [2, 0]]
 
@@ -146,7 +162,8 @@ def test_threshold_is_strict_and_float32():
     labels, _, _ = pseudo_prompts_reference(prob, 0.5, 2, 10)
     assert labels.tolist() == [[-1, -1, -1]]
     labels, _, _ = pseudo_prompts_reference(prob, 0.3, 2, 10)
-    # 0.3 and 0.30000001 are the same float32, so neither is above the threshold.
+    # 0.3 and 0.30000001 are the same float32, so neither is above the
+    # threshold.
     assert labels.tolist() == [[0, -1, -1]]
 
 
@@ -181,12 +198,15 @@ def test_matches_exact_python_oracle(shape, k, iters, levels):
 def test_smooth_softmax_maps_match_oracle():
     gen = torch.Generator().manual_seed(7)
     logits = torch.nn.functional.interpolate(
-        torch.randn(1, 12, 3, 3, generator=gen), size=(10, 10), mode='bilinear')
+        torch.randn(1, 12, 3, 3, generator=gen),
+        size=(10, 10),
+        mode='bilinear')
     prob = (logits * 5).softmax(dim=1)[0]
     assert_matches_naive(prob, 0.5, 5, 10)
 
 
-@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16, torch.float64])
+@pytest.mark.parametrize('dtype',
+                         [torch.float16, torch.bfloat16, torch.float64])
 def test_any_float_dtype_is_computed_in_float32(dtype):
     prob = torch.rand(3, 8, 8).to(dtype)
     got = pseudo_prompts_reference(prob, 0.5, 5, 10)
@@ -198,8 +218,10 @@ def test_any_float_dtype_is_computed_in_float32(dtype):
 
 
 def test_empty_batch():
-    labels, points, valid = pseudo_prompts_reference(torch.rand(0, 4, 4), 0.5, 3, 10)
-    assert labels.shape == (0, 16) and points.shape == (0, 3, 2) and valid.shape == (0, 3)
+    labels, points, valid = pseudo_prompts_reference(
+        torch.rand(0, 4, 4), 0.5, 3, 10)
+    assert labels.shape == (0, 16) and points.shape == (
+        0, 3, 2) and valid.shape == (0, 3)
 
 
 @pytest.mark.parametrize('kwargs,match', [

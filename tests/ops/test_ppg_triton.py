@@ -1,7 +1,8 @@
 """The fused Triton PPG kernel must equal the PyTorch reference bit for bit.
 
-On CPU the kernel runs under ``TRITON_INTERPRET=1``, which has to be set before triton is
-first imported, so those comparisons run in one subprocess for the whole module.
+On CPU the kernel runs under ``TRITON_INTERPRET=1``, which has to be set before
+triton is first imported, so those comparisons run in one subprocess for the
+whole module.
 """
 import json
 import os
@@ -11,20 +12,21 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from escnet_mmseg.ops import pseudo_prompts, pseudo_prompts_reference
-from escnet_mmseg.ops import ppg_triton
-from escnet_mmseg.ops.ppg_triton import HAS_TRITON, pseudo_prompts_triton
-
 from _ppg_cases import CASES, make_maps
+
+from escnet_mmseg.ops import (ppg_triton, pseudo_prompts,
+                              pseudo_prompts_reference)
+from escnet_mmseg.ops.ppg_triton import HAS_TRITON, pseudo_prompts_triton
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
-needs_triton = pytest.mark.skipif(not HAS_TRITON, reason='needs the triton package')
+needs_triton = pytest.mark.skipif(
+    not HAS_TRITON, reason='needs the triton package')
 needs_cuda = pytest.mark.skipif(
     not torch.cuda.is_available(),
-    reason='needs a CUDA GPU: compares the compiled Triton kernel with the reference')
+    reason='needs a CUDA GPU: compares the compiled Triton kernel with the '
+    'reference')
 
 SCRIPT = r'''
 import json, sys
@@ -36,13 +38,15 @@ from _ppg_cases import CASES, make_maps
 from escnet_mmseg.ops import ppg_triton
 assert type(ppg_triton._ppg_kernel).__name__ == 'InterpretedFunction'
 results = {}
-for seed, (name, (kind, shape, k, iters, alpha, dtype)) in enumerate(sorted(CASES.items())):
+cases = enumerate(sorted(CASES.items()))
+for seed, (name, (kind, shape, k, iters, alpha, dtype)) in cases:
     prob = make_maps(kind, shape, dtype, seed)
     try:
         got = ops.pseudo_prompts_triton(prob, alpha, k, iters)
         want = ops.pseudo_prompts_reference(prob, alpha, k, iters)
         bad = [n for n, a, b in zip(('labels', 'points', 'valid'), got, want)
-               if a.dtype != b.dtype or a.shape != b.shape or not torch.equal(a, b)]
+               if a.dtype != b.dtype or a.shape != b.shape or not
+               torch.equal(a, b)]
         results[name] = 'ok' if not bad else 'mismatch in ' + ', '.join(bad)
     except Exception as exc:  # report per case
         results[name] = 'error: ' + repr(exc)
@@ -58,9 +62,17 @@ def interpreter_results(tmp_path_factory):
     env = dict(os.environ, TRITON_INTERPRET='1')
     env['PYTHONPATH'] = os.pathsep.join(
         [str(ROOT)] + [p for p in [os.environ.get('PYTHONPATH')] if p])
-    proc = subprocess.run([sys.executable, str(tmp / 'run.py'), str(HERE)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=600)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('RESULTS=')]
+    proc = subprocess.run(
+        [sys.executable, str(tmp / 'run.py'),
+         str(HERE)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600)
+    lines = [
+        ln for ln in proc.stdout.splitlines() if ln.startswith('RESULTS=')
+    ]
     assert proc.returncode == 0 and lines, proc.stdout + proc.stderr
     return json.loads(lines[-1][len('RESULTS='):])
 
@@ -87,7 +99,8 @@ def test_kernel_limits(kwargs, match):
 
 @needs_triton
 def test_kernel_compiles_for_sm90_without_a_gpu():
-    """Lower the production configuration (24x24, K=5) through ptxas for an H100 target."""
+    """Lower the production configuration (24x24, K=5) through ptxas for an
+    H100 target."""
     import triton
     try:
         from triton.backends.compiler import GPUTarget
@@ -97,7 +110,15 @@ def test_kernel_compiles_for_sm90_without_a_gpu():
     kernel = ppg_triton._ppg_kernel
     if not hasattr(kernel, 'constexprs'):
         pytest.skip('triton runs in interpreter mode in this process')
-    signature = {0: '*fp32', 1: '*i64', 2: '*fp32', 3: '*i8', 4: 'i32', 5: 'i32', 6: 'fp32'}
+    signature = {
+        0: '*fp32',
+        1: '*i64',
+        2: '*fp32',
+        3: '*i8',
+        4: 'i32',
+        5: 'i32',
+        6: 'fp32'
+    }
     constants = {7: 5, 8: 10, 9: 1024, 10: 8}
     compiled = triton.compile(
         ASTSource(fn=kernel, signature=signature, constants=constants),
@@ -125,11 +146,13 @@ def test_cuda_kernel_equals_reference(name):
 def test_cuda_large_batch_and_dispatch():
     prob = make_maps('softmax', (847 * 2, 24, 24), 'float32', seed=5)
     want = pseudo_prompts_reference(prob, 0.5, 5, 10)
-    for got in (pseudo_prompts_triton(prob.cuda()), pseudo_prompts(prob.cuda()),
+    for got in (pseudo_prompts_triton(prob.cuda()),
+                pseudo_prompts(prob.cuda()),
                 torch.ops.escnet.pseudo_prompts(prob.cuda(), 0.5, 5, 10)):
         for a, b in zip(got, want):
             assert torch.equal(a.cpu(), b)
-    # The reference also runs on CUDA (fallback beyond the kernel limits) and agrees.
+    # The reference also runs on CUDA (fallback beyond the kernel limits) and
+    # agrees.
     for a, b in zip(pseudo_prompts_reference(prob.cuda(), 0.5, 5, 10), want):
         assert torch.equal(a.cpu(), b)
 
@@ -141,10 +164,12 @@ def test_cuda_torch_compile():
     @torch.compile(fullgraph=True)
     def fn(logits):
         prob = logits.softmax(dim=0)
-        labels, points, valid = torch.ops.escnet.pseudo_prompts(prob, 0.5, 5, 10)
+        labels, points, valid = torch.ops.escnet.pseudo_prompts(
+            prob, 0.5, 5, 10)
         return prob, labels, points + 0.5, valid
 
-    prob, labels, points, valid = fn(torch.randn(64, 24, 24, device='cuda') * 5)
+    prob, labels, points, valid = fn(
+        torch.randn(64, 24, 24, device='cuda') * 5)
     want = pseudo_prompts_reference(prob.cpu())
     for a, b in zip((labels, points - 0.5, valid), want):
         assert a.is_cuda and torch.equal(a.cpu(), b)

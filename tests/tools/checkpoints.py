@@ -10,8 +10,8 @@ from typing import Optional
 
 import torch
 
-from tests.tiny import NAMES, REPO, TINY_CONFIG, build_tiny_model, \
-    tiny_model_cfg
+from tests.tiny import (NAMES, REPO, TINY_CONFIG, build_tiny_model,
+                        tiny_model_cfg)
 
 PALETTE = [[10 * i, 20 * i, 30 * i] for i in range(len(NAMES))]
 

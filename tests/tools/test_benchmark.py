@@ -39,9 +39,9 @@ def test_flops_parts_add_up():
 def test_flops_grow_with_the_vocabulary():
     small = bench.bench_flops(_args(['flops', CONFIG, '--classes', '3']))
     large = bench.bench_flops(_args(['flops', CONFIG, '--classes', '6']))
-    s, l = small['whole image 64x64'], large['whole image 64x64']
-    assert l['CLIP image'] == s['CLIP image']
-    assert l['block 1 VLF'] > 1.9 * s['block 1 VLF']
+    s, big = small['whole image 64x64'], large['whole image 64x64']
+    assert big['CLIP image'] == s['CLIP image']
+    assert big['block 1 VLF'] > 1.9 * s['block 1 VLF']
 
 
 def test_compare_reference_sam_block_gives_same_logits():

@@ -43,8 +43,10 @@ def test_different_seed_gives_different_data(tmp_path):
 
 def test_splits_do_not_depend_on_each_other(tmp_path):
     a, b = str(tmp_path / 'a'), str(tmp_path / 'b')
-    gen.main(['--out', a, '--num-train', '2', '--num-val', '1', '--size', '32'])
-    gen.main(['--out', b, '--num-train', '3', '--num-val', '4', '--size', '32'])
+    gen.main(
+        ['--out', a, '--num-train', '2', '--num-val', '1', '--size', '32'])
+    gen.main(
+        ['--out', b, '--num-train', '3', '--num-val', '4', '--size', '32'])
     fa, fb = files(a), files(b)
     for k in fa:
         if k.endswith('.png'):

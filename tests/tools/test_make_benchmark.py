@@ -11,9 +11,13 @@ from tests.tools.tool_loader import load_tool
 def _recipe():
     """The recipe as make would run it, with this interpreter and without
     (re)building the virtual environment."""
-    out = subprocess.run(
-        ['make', '-s', '-n', '-o', 'venv', 'benchmark', f'PY={sys.executable}'],
-        cwd=REPO, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([
+        'make', '-s', '-n', '-o', 'venv', 'benchmark', f'PY={sys.executable}'
+    ],
+                         cwd=REPO,
+                         check=True,
+                         capture_output=True,
+                         text=True).stdout
     out = out.replace('\\\n', ' ')  # continued lines
     return [shlex.split(line) for line in out.splitlines() if line.strip()]
 

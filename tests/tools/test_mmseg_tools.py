@@ -99,6 +99,7 @@ def test_browse_dataset(setup, tmp_path):
     images = sorted((tmp_path / 'vis_data' / 'vis_image').glob('*.png'))
     assert len(images) == NUM_TRAIN
     from PIL import Image
+
     # the (flipped or not) image with its ground truth painted over it
     assert Image.open(images[0]).size == (64, 64)
 

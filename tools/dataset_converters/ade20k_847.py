@@ -33,9 +33,9 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from converter_common import (  # noqa: E402
-    ConversionError, add_common_args, check_outputs, make_parent_dirs,
-    require_dir, run_main, run_tasks)
+from converter_common import (ConversionError, add_common_args,  # noqa: E402
+                              check_outputs, make_parent_dirs, require_dir,
+                              run_main, run_tasks)
 
 from escnet_mmseg.datasets.ade20k_847 import ADE20K_847_ADE_IDS  # noqa: E402
 

@@ -29,9 +29,9 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from converter_common import (  # noqa: E402
-    ConversionError, add_common_args, check_outputs, make_parent_dirs,
-    require_dir, run_main, run_tasks)
+from converter_common import (ConversionError, add_common_args,  # noqa: E402
+                              check_outputs, make_parent_dirs, require_dir,
+                              run_main, run_tasks)
 
 SPLITS = ('train2017', 'val2017')
 EXPECTED = dict(train2017=118287, val2017=5000)

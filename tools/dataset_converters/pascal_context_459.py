@@ -31,9 +31,9 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from converter_common import (  # noqa: E402
-    ConversionError, add_common_args, check_outputs, make_parent_dirs,
-    require_dir, require_file, run_main, run_tasks)
+from converter_common import (ConversionError, add_common_args,  # noqa: E402
+                              check_outputs, make_parent_dirs, require_dir,
+                              require_file, run_main, run_tasks)
 
 from escnet_mmseg.datasets.pascal_context_459 import \
     PASCAL_CONTEXT_459_CLASSES  # noqa: E402

@@ -25,8 +25,8 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from converter_common import (  # noqa: E402
-    ConversionError, require_dir, require_file, run_main, run_tasks)
+from converter_common import (ConversionError, require_dir,  # noqa: E402
+                              require_file, run_main, run_tasks)
 
 VALID = np.array(list(range(21)) + [255])
 EXPECTED = dict(val=1449, train=1464)
