@@ -44,7 +44,6 @@ import time
 from contextlib import nullcontext
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)  # run from a checkout without installing
 
 # Model parts whose FLOPs `flops` reports (attribute paths in ESCNet).
 FLOP_PARTS = ('backbone', 'text_encoder', 'neck', 'decode_head')
