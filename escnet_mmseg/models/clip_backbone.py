@@ -244,9 +244,8 @@ class CLIPBackbone(BaseModule):
             width, h, w): outputs of the ``out_indices`` blocks; ``pooled``
             (B, E): the CLS embedding, equal to ``clip.encode_image``.
         """
-        if tuple(inputs.shape[-2:]) != self.image_size:
-            raise ValueError(f'CLIPBackbone expects {self.image_size} inputs, '
-                             f'got {tuple(inputs.shape[-2:])}')
+        # ESCNet resizes its inputs to image_size before calling this.
+        assert tuple(inputs.shape[-2:]) == self.image_size, inputs.shape
         visual = self.clip.visual
         blocks = visual.transformer.resblocks
         x = visual._embeds(inputs)

@@ -1,5 +1,5 @@
 """ESC-Net segmentor: an open-vocabulary ``EncoderDecoder``."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -139,6 +139,17 @@ class ESCNet(EncoderDecoder):
             return None
         return self.test_cfg.get('class_chunk_size')
 
+    def _clip_features(self, inputs: Tensor) -> Tuple[dict, Tensor]:
+        """CLIP image features of (B, 3, H, W) inputs, resized to the CLIP
+        input size when they differ, and the vocabulary's (T, E) text
+        embeddings."""
+        size = self.backbone.image_size
+        if tuple(inputs.shape[-2:]) != size:
+            inputs = F.interpolate(
+                inputs, size=size, mode='bilinear', align_corners=False)
+        return (self.backbone(inputs),
+                self.text_encoder(self.vocabulary, self.backbone))
+
     def extract_feat(self, inputs: Tensor) -> Dict[str, object]:
         """Correlation features of every class.
 
@@ -150,12 +161,7 @@ class ESCNet(EncoderDecoder):
             dict for :class:`ESCNetHead`: ``corr`` Z (B, T, C, h, w),
             ``skips`` (G_1, G_2) each (B, W, h, w), ``class_chunk_size``.
         """
-        size = self.backbone.image_size
-        if tuple(inputs.shape[-2:]) != size:
-            inputs = F.interpolate(
-                inputs, size=size, mode='bilinear', align_corners=False)
-        feats = self.backbone(inputs)
-        text = self.text_encoder(self.vocabulary, self.backbone)
+        feats, text = self._clip_features(inputs)
         chunk = self._class_chunk_size()
         corr = self.neck(feats['dense'], text, class_chunk_size=chunk)
         return dict(corr=corr, skips=feats['skips'], class_chunk_size=chunk)
@@ -188,12 +194,7 @@ class ESCNet(EncoderDecoder):
         max_classes = self._max_classes()
         if max_classes is None or self.num_classes <= max_classes:
             return self.decode_head(self.extract_feat(inputs))
-        size = self.backbone.image_size
-        if tuple(inputs.shape[-2:]) != size:
-            inputs = F.interpolate(
-                inputs, size=size, mode='bilinear', align_corners=False)
-        feats = self.backbone(inputs)
-        text = self.text_encoder(self.vocabulary, self.backbone)
+        feats, text = self._clip_features(inputs)
         keep = self.top_classes(feats['dense'], text, max_classes)
         chunk = self._class_chunk_size()
         out = None
