@@ -46,6 +46,17 @@ class CLIError(Exception):
 
 # ----------------------------------------------------------------------------
 # arguments and class names
+def add_loading_args(parser: argparse.ArgumentParser) -> None:
+    """Options shared with tools/webui.py: checkpoint trust and verbosity."""
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='unpickle the checkpoint fully (may run code from the file); '
+        'by default only weights and metadata are read')
+    parser.add_argument(
+        '--verbose', action='store_true',
+        help='show the libraries\' log messages and warnings')
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__,
@@ -79,13 +90,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--chunk', type=int, default=None, metavar='N',
         help='run N classes at a time to bound memory '
         '(model.test_cfg.class_chunk_size)')
-    parser.add_argument(
-        '--trust-checkpoint', action='store_true',
-        help='unpickle the checkpoint fully (may run code from the file); '
-        'by default only weights and metadata are read')
-    parser.add_argument(
-        '--verbose', action='store_true',
-        help='show the libraries\' log messages and warnings')
+    add_loading_args(parser)
     args = parser.parse_args(argv)
     if not 0 <= args.opacity <= 1:
         parser.error(f'--opacity must be in [0, 1], got {args.opacity}')

@@ -161,13 +161,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--example', nargs='*', default=None, metavar='IMG',
         help='example images to offer (default: a photo shipped with '
         'matplotlib)')
-    parser.add_argument(
-        '--trust-checkpoint', action='store_true',
-        help='unpickle the checkpoint fully (may run code from the file); '
-        'by default only weights and metadata are read')
-    parser.add_argument(
-        '--verbose', action='store_true',
-        help='show the libraries\' log messages and warnings')
+    infer.add_loading_args(parser)
     return parser.parse_args(argv)
 
 
