@@ -122,6 +122,7 @@ def server(checkpoint, tmp_path):
     'chromium-driver; `make test` installs them when it runs as root)')
 def test_the_page_in_a_headless_browser(server, tmp_path):
     from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
@@ -155,7 +156,10 @@ def test_the_page_in_a_headless_browser(server, tmp_path):
             def legend_names(d):
                 cells = d.find_elements(By.CSS_SELECTOR,
                                         '#legend .legend-name')
-                found = [c.text for c in cells]
+                try:
+                    found = [c.text for c in cells]
+                except StaleElementReferenceException:
+                    return False  # the legend was being redrawn: look again
                 return found if found and set(found) <= set(names) else False
 
             return wait.until(legend_names)
