@@ -565,6 +565,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write_json(path: str, result) -> None:
+    """Save a mode's result for later comparison (``--json PATH``)."""
+    if path:
+        with open(path, 'w') as f:
+            json.dump(result, f, indent=1)
+
+
 def main(argv=None) -> None:
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
@@ -588,9 +595,7 @@ def main(argv=None) -> None:
     elif args.mode == 'compare':
         res = bench_compare(args)
         _print_compare(args, res)
-        if args.json:
-            with open(args.json, 'w') as f:
-                json.dump(res, f, indent=1)
+        _write_json(args.json, res)
     elif args.mode == '_model_one':
         print(json.dumps(_time_model(args, args.chunks[0])))
     elif args.mode == 'model':
@@ -606,9 +611,7 @@ def main(argv=None) -> None:
     elif args.mode == 'train-memory':
         res = bench_train_memory(args)
         _print_train_memory(args, res)
-        if args.json:
-            with open(args.json, 'w') as f:
-                json.dump(res, f, indent=1)
+        _write_json(args.json, res)
     elif args.mode == 'sam-block':
         res = bench_sam_block(args)
         print(f'{osp.basename(args.config)}: SAM block {args.block}, '
