@@ -33,12 +33,14 @@ def init_model(config: Union[str, Path, Config],
     ``inference_model`` / ``show_result_pyplot``) except for the loading.
 
     Args:
-        config: Config file or object.
-        checkpoint: Trained checkpoint; its ``meta.dataset_meta`` classes are
-            the vocabulary until :func:`set_vocabulary` changes it.
-        device: ``'cuda:0'``, ``'cpu'``, ...; None: CUDA when available.
-        cfg_options: Config overrides.
-        trust_checkpoint: Unpickle the file fully (runs code from it).
+        config (str or Path or Config): Config file or object.
+        checkpoint (str): Trained checkpoint; its ``meta.dataset_meta`` classes
+            are the vocabulary until :func:`set_vocabulary` changes it.
+        device (str, optional): ``'cuda:0'``, ``'cpu'``, ...; None: CUDA when
+            available. Defaults to None.
+        cfg_options (dict, optional): Config overrides. Defaults to None.
+        trust_checkpoint (bool): Unpickle the file fully (runs code from it).
+            Defaults to False.
 
     Raises:
         CheckpointError: The checkpoint is unreadable, does not fit the
@@ -73,12 +75,14 @@ def set_vocabulary(model: nn.Module,
     ``show_result_pyplot`` and visualizers read), so both stay in step.
 
     Args:
-        model: An ESC-Net model (e.g. from ``init_model``).
-        classes: Class names; ``"wall, walls"`` gives synonyms.
-        palette: One RGB colour per class; generated when None.
+        model (Module): An ESC-Net model (e.g. from ``init_model``).
+        classes (Sequence[str]): Class names; ``"wall, walls"`` gives synonyms.
+        palette (Palette, optional): One RGB colour per class; generated when
+            None. Defaults to None.
 
     Returns:
-        The classes and the palette, as lists.
+        tuple[list[str], list[list[int]]]: The classes and the palette, as
+            lists.
 
     Raises:
         ValueError: Invalid or duplicate names, or a palette of another

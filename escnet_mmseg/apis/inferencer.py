@@ -21,16 +21,20 @@ class OpenVocabInferencer(MMSegInferencer):
         >>> result = inferencer('demo.jpg', out_dir='outputs')
 
     Args:
-        model: Config path / Config of an ESC-Net model.
-        weights: Trained checkpoint.
-        classes: Class names (a name with synonyms is ``"wall, walls"``) or
-            the name of a dataset known to MMSeg (e.g. ``'ade'``). None keeps
-            the classes stored in the checkpoint.
-        palette: One RGB colour per class; generated when None.
-        device: Device, e.g. ``'cuda:0'`` or ``'cpu'``.
-        trust_checkpoint: Unpickle ``weights`` fully (runs code from the
+        model (str or Config): Config path / Config of an ESC-Net model.
+        weights (str, optional): Trained checkpoint. Defaults to None.
+        classes (str or Sequence[str], optional): Class names (a name with
+            synonyms is ``"wall, walls"``) or the name of a dataset known to
+            MMSeg (e.g. ``'ade'``). None keeps the classes stored in the
+            checkpoint. Defaults to None.
+        palette (Sequence[Sequence[int]], optional): One RGB colour per class;
+            generated when None. Defaults to None.
+        device (str, optional): Device, e.g. ``'cuda:0'`` or ``'cpu'``.
+            Defaults to None.
+        trust_checkpoint (bool): Unpickle ``weights`` fully (runs code from the
             file). By default only weights, metadata and MMEngine's training
-            log are read, and a file needing anything else is refused.
+            log are read, and a file needing anything else is refused. Defaults
+            to False.
 
     Raises:
         CheckpointError: ``weights`` is unreadable, does not fit the model of

@@ -38,11 +38,11 @@ class WideLabelSegDataset(BaseSegDataset):
         list_from (str): ``'img'`` (MMSeg's behaviour: every image under
             ``data_prefix.img_path``) or ``'ann'`` (every annotation under
             ``data_prefix.seg_map_path``, with the image of the same stem).
-            Only used when ``ann_file`` is empty.
+            Only used when ``ann_file`` is empty. Defaults to 'img'.
         check_files (bool): Check that every listed image and annotation
             file exists when the dataset is built (one ``stat`` per file).
             Defaults to True.
-        **kwargs: Everything :class:`BaseSegDataset` accepts.
+        **kwargs (dict): Everything :class:`BaseSegDataset` accepts.
     """
     # Value given to the classes a custom ``metainfo['classes']`` drops.
     LABEL_MAP_IGNORE = 255

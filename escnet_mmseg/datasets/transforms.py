@@ -29,9 +29,11 @@ class LoadSegAnnotations16(LoadAnnotations):
     Args:
         reduce_zero_label (bool, optional): As in ``LoadAnnotations``;
             normally left to the dataset. Defaults to None.
-        backend_args (dict, optional): File backend arguments.
+        backend_args (dict, optional): File backend arguments. Defaults to
+            None.
         imdecode_backend (str): ``mmcv.imfrombytes`` backend; ``'pillow'``
-            (default) and ``'cv2'`` both decode 16-bit TIFF and PNG.
+            (default) and ``'cv2'`` both decode 16-bit TIFF and PNG. Defaults
+            to 'pillow'.
         check_range (bool): Validate label values (see above). Defaults to
             True.
     """

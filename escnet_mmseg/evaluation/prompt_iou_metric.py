@@ -23,7 +23,7 @@ class PromptIoUMetric(IoUMetric):
     ``metainfo['classes']`` entry.
 
     Args:
-        **kwargs: Everything :class:`IoUMetric` accepts.
+        **kwargs (dict): Everything :class:`IoUMetric` accepts.
     """
 
     def _lookup(self, device) -> Optional[torch.Tensor]:

@@ -13,12 +13,13 @@ def one_hot_targets(label: Tensor, num_classes: int,
     """One-hot targets with all-zero rows at ignored pixels.
 
     Args:
-        label: Class indices (B, H, W); ``ignore_index`` marks ignored pixels.
-        num_classes: T, the number of logit maps.
-        ignore_index: Label of ignored pixels.
+        label (Tensor): Class indices (B, H, W); ``ignore_index`` marks ignored
+            pixels.
+        num_classes (int): T, the number of logit maps.
+        ignore_index (int): Label of ignored pixels.
 
     Returns:
-        Float targets (B, T, H, W).
+        Tensor: Float targets (B, T, H, W).
 
     Raises:
         ValueError: a label that is neither a class index nor ``ignore_index``.
@@ -51,9 +52,9 @@ class PerClassBCELoss(nn.Module):
     training loss (``docs/model.md``).
 
     Args:
-        loss_weight: Multiplier of the loss.
-        loss_name: Name in the loss dict; must start with ``'loss_'`` to be
-            summed into the total loss.
+        loss_weight (float): Multiplier of the loss. Defaults to 1.0.
+        loss_name (str): Name in the loss dict; must start with ``'loss_'`` to
+            be summed into the total loss. Defaults to 'loss_bce'.
     """
 
     # ESCNetHead.use_sigmoid reads this: probabilities are per-class sigmoids.
@@ -75,14 +76,16 @@ class PerClassBCELoss(nn.Module):
         """Loss of a batch.
 
         Args:
-            cls_score: Logits (B, T, H, W).
-            label: Class indices (B, H, W) at the logits' resolution.
-            weight: Optional per-pixel weights (B, H, W) (e.g. from a pixel
-                sampler), applied before the mean.
-            ignore_index: Label of ignored pixels (all-zero target).
+            cls_score (Tensor): Logits (B, T, H, W).
+            label (Tensor): Class indices (B, H, W) at the logits' resolution.
+            weight (Tensor, optional): Optional per-pixel weights (B, H, W)
+                (e.g. from a pixel sampler), applied before the mean. Defaults
+                to None.
+            ignore_index (int): Label of ignored pixels (all-zero target).
+                Defaults to 255.
 
         Returns:
-            Scalar loss.
+            Tensor: Scalar loss.
         """
         if cls_score.dim() != 4 or label.shape != (cls_score.shape[0],
                                                    *cls_score.shape[2:]):

@@ -27,10 +27,11 @@ def _build_open_clip(model_name: Optional[str], model_cfg: Optional[dict],
     """Create a randomly initialised open_clip ``CLIP``.
 
     Args:
-        model_name: An open_clip built-in name (exclusive with ``model_cfg``).
-        model_cfg: An open_clip model config dict.
-        image_size: Overrides the config's input size.
-        quick_gelu: Use QuickGELU activations.
+        model_name (str, optional): An open_clip built-in name (exclusive with
+            ``model_cfg``).
+        model_cfg (dict, optional): An open_clip model config dict.
+        image_size (int, optional): Overrides the config's input size.
+        quick_gelu (bool): Use QuickGELU activations.
     """
     import open_clip
 
@@ -63,12 +64,12 @@ def dense_block_forward(block: nn.Module, x: Tensor) -> Tensor:
     two branches as in the ordinary forward (CLIP's are ``Identity``).
 
     Args:
-        block: The block (``ln_1``, ``attn``, ``ls_1``, ``ln_2``, ``mlp``,
-            ``ls_2``).
-        x: Block input (B, 1 + N, W), CLS token first.
+        block (Module): The block (``ln_1``, ``attn``, ``ls_1``, ``ln_2``,
+            ``mlp``, ``ls_2``).
+        x (Tensor): Block input (B, 1 + N, W), CLS token first.
 
     Returns:
-        (B, 1 + N, W) tokens.
+        Tensor: (B, 1 + N, W) tokens.
     """
     attn = block.attn
     _, _, w_v = qkv_weights(attn)
@@ -112,30 +113,37 @@ class CLIPBackbone(BaseModule):
     multiplier.
 
     Args:
-        model_name: open_clip built-in name, e.g. ``'ViT-B-16'`` or
-            ``'ViT-L-14-336'``. Exclusive with ``model_cfg``.
-        model_cfg: open_clip model config dict (``embed_dim``, ``vision_cfg``,
-            ``text_cfg``), e.g. for tiny test models.
-        pretrained: ``'openai'`` (downloaded by open_clip), a local state-dict
-            file, or None for random weights. Loaded by :meth:`init_weights`
-            (as MMSeg loads pretrained backbones), so testing a trained
-            checkpoint never needs the CLIP file.
-        image_size: Input resolution; the positional embedding is resampled
-            to it (384 for ViT-B/16 gives a 24x24 grid).
-        out_indices: Indices of the two transformer blocks whose outputs feed
-            the decoder skip connections (shallow first).
-        finetune: ``'attention'`` trains only the query and value
+        model_name (str, optional): open_clip built-in name, e.g.
+            ``'ViT-B-16'`` or ``'ViT-L-14-336'``. Exclusive with ``model_cfg``.
+            Defaults to None.
+        model_cfg (dict, optional): open_clip model config dict (``embed_dim``,
+            ``vision_cfg``, ``text_cfg``), e.g. for tiny test models. Defaults
+            to None.
+        pretrained (str, optional): ``'openai'`` (downloaded by open_clip), a
+            local state-dict file, or None for random weights. Loaded by
+            :meth:`init_weights` (as MMSeg loads pretrained backbones), so
+            testing a trained checkpoint never needs the CLIP file. Defaults to
+            'openai'.
+        image_size (int, optional): Input resolution; the positional embedding
+            is resampled to it (384 for ViT-B/16 gives a 24x24 grid). Defaults
+            to None.
+        out_indices (Sequence[int]): Indices of the two transformer blocks
+            whose outputs feed the decoder skip connections (shallow first).
+            Defaults to (3, 7).
+        finetune (str): ``'attention'`` trains only the query and value
             projection weights of both towers (CAT-Seg), ``'none'`` freezes
             CLIP, ``'full'`` trains all of it. In ``'attention'`` mode the
             packed ``in_proj_weight`` of every block is split into three
             parameters (``clip_attention``); state dicts keep the packed
-            open_clip layout.
-        last_block: ``'dense'`` (CAT-Seg): the dense tokens come from the
-            last block's value path (:func:`dense_block_forward`);
-            ``'plain'``: from its ordinary output. The pooled output and the
-            skips are the same in both modes.
-        quick_gelu: Use QuickGELU (what OpenAI's weights were trained with).
-        init_cfg: Unused; the weights come from ``pretrained``.
+            open_clip layout. Defaults to 'attention'.
+        last_block (str): ``'dense'`` (CAT-Seg): the dense tokens come from the
+            last block's value path (:func:`dense_block_forward`); ``'plain'``:
+            from its ordinary output. The pooled output and the skips are the
+            same in both modes. Defaults to 'dense'.
+        quick_gelu (bool): Use QuickGELU (what OpenAI's weights were trained
+            with). Defaults to True.
+        init_cfg (dict, optional): Unused; the weights come from
+            ``pretrained``. Defaults to None.
     """
 
     def __init__(self,
@@ -235,14 +243,16 @@ class CLIPBackbone(BaseModule):
         """Dense image features.
 
         Args:
-            inputs: Normalised images (B, 3, H, W) with H, W = ``image_size``.
+            inputs (Tensor): Normalised images (B, 3, H, W) with H, W =
+                ``image_size``.
 
         Returns:
-            dict with ``dense`` (B, E, h, w): per-token embeddings after
-            ``ln_post`` and ``proj`` (of the last block's dense or plain
-            output, see ``last_block``); ``skips`` (G_1, G_2), each (B,
-            width, h, w): outputs of the ``out_indices`` blocks; ``pooled``
-            (B, E): the CLS embedding, equal to ``clip.encode_image``.
+            dict[str, object]: ``dense`` (B, E, h, w): per-token embeddings
+                after ``ln_post`` and ``proj`` (of the last block's dense or
+                plain output, see ``last_block``); ``skips`` (G_1, G_2), each
+                (B, width, h, w): outputs of the ``out_indices`` blocks;
+                ``pooled`` (B, E): the CLS embedding, equal to
+                ``clip.encode_image``.
         """
         # ESCNet resizes its inputs to image_size before calling this.
         assert tuple(inputs.shape[-2:]) == self.image_size, inputs.shape

@@ -15,13 +15,14 @@ class BlockContext(NamedTuple):
     """Per-image inputs shared by every ESC block and class chunk.
 
     Args:
-        visual: Dense CLIP features F_v (B, E, h, w).
-        text_all: Text embeddings of the whole vocabulary (T, E): the
-            per-class queries of the SAM block and the keys/values of the
+        visual (Tensor): Dense CLIP features F_v (B, E, h, w).
+        text_all (Tensor): Text embeddings of the whole vocabulary (T, E):
+            the per-class queries of the SAM block and the keys/values of the
             VLF class attention.
-        prompt_encoder: SAM's prompt encoder shared by all blocks (None
-            without SAM blocks).
-        image_pe: SAM's dense positional encoding (1, D, h, w), or None.
+        prompt_encoder (PromptEncoder, optional): SAM's prompt encoder shared
+            by all blocks (None without SAM blocks).
+        image_pe (Tensor, optional): SAM's dense positional encoding
+            (1, D, h, w), or None without SAM blocks.
     """
     visual: Tensor
     text_all: Tensor
@@ -42,20 +43,26 @@ class ESCBlock(BaseModule):
         corr = cat([block(corr, prompts, ctx, c) for c in chunks], dim=1)
 
     Args:
-        first: Block 0 takes the cosine correlation (1 channel, scored as
-            ``logit_scale * C0``); later blocks take Z_{k-1} (C channels,
+        first (bool): Block 0 takes the cosine correlation (1 channel, scored
+            as ``logit_scale * C0``); later blocks take Z_{k-1} (C channels,
             scored by a 1x1 conv).
-        channels: C.
-        clip_channels: E, CLIP embedding dim.
-        ppg: Config of the :class:`PseudoPromptGenerator`.
-        sam_block: Kwargs of :class:`SAMBlock` (``in_channels`` and
-            ``out_channels`` are filled in), or None for the "no SAM block"
-            ablation (the VLF then gets ``Conv1x1(F_v)`` for every class).
-        vlf: Kwargs of :class:`VLF` (channel numbers are filled in).
-        prompt_types: Which prompts the SAM block gets.
-        logit_scale: tau, scale of the block-0 correlation before the PPG.
-        with_cp: Activation checkpointing of :meth:`forward` in training
+        channels (int): C. Defaults to 128.
+        clip_channels (int): E, CLIP embedding dim. Defaults to 512.
+        ppg (dict): Config of the :class:`PseudoPromptGenerator`. Defaults to
+            dict(type='PseudoPromptGenerator').
+        sam_block (dict, optional): Kwargs of :class:`SAMBlock`
+            (``in_channels`` and ``out_channels`` are filled in), or None for
+            the "no SAM block" ablation (the VLF then gets ``Conv1x1(F_v)`` for
+            every class). Defaults to dict().
+        vlf (dict): Kwargs of :class:`VLF` (channel numbers are filled in).
+            Defaults to dict().
+        prompt_types (Sequence[str]): Which prompts the SAM block gets.
+            Defaults to ('points', 'masks').
+        logit_scale (float): tau, scale of the block-0 correlation before the
+            PPG. Defaults to 100.0.
+        with_cp (bool): Activation checkpointing of :meth:`forward` in training
             (recomputed in the backward pass: less memory, same gradients).
+            Defaults to False.
     """
 
     def __init__(self,
@@ -92,7 +99,7 @@ class ESCBlock(BaseModule):
         """Score maps S_k (B, T, h, w) from the incoming correlation.
 
         Args:
-            corr: (B, T, 1, h, w) cosine correlation C0 for block 0,
+            corr (Tensor): (B, T, 1, h, w) cosine correlation C0 for block 0,
                 (B, T, C, h, w) Z_{k-1} otherwise.
         """
         if self.first:
@@ -104,13 +111,13 @@ class ESCBlock(BaseModule):
         """PPG prompts of the whole vocabulary (empty without a SAM block).
 
         Args:
-            corr: Incoming correlation of every class, see
+            corr (Tensor): Incoming correlation of every class, see
                 :meth:`class_logits`.
 
         Returns:
-            The :class:`PseudoPromptGenerator` outputs, each (B, T, ...);
-            ``{}`` for the "no SAM block" ablation, which has nothing to
-            prompt.
+            dict[str, Tensor]: The :class:`PseudoPromptGenerator` outputs, each
+                (B, T, ...); ``{}`` for the "no SAM block" ablation, which has
+                nothing to prompt.
         """
         if self.sam_block is None:
             return {}
@@ -124,13 +131,15 @@ class ESCBlock(BaseModule):
         """Refine the correlation of a chunk of classes.
 
         Args:
-            corr: Incoming correlation of every class (B, T, Cin, h, w).
-            prompts: :meth:`prompts` of every class.
-            ctx: Per-image inputs shared by all blocks.
-            classes: The chunk of classes to refine.
+            corr (Tensor): Incoming correlation of every class (B, T, Cin, h,
+                w).
+            prompts (dict[str, Tensor]): :meth:`prompts` of every class.
+            ctx (BlockContext): Per-image inputs shared by all blocks.
+            classes (slice): The chunk of classes to refine. Defaults to
+                slice(None).
 
         Returns:
-            Z_k of the chunk (B, T_chunk, C, h, w).
+            Tensor: Z_k of the chunk (B, T_chunk, C, h, w).
         """
         args = (corr[:, classes], ctx.visual, ctx.text_all[classes],
                 ctx.text_all, {k: v[:, classes]

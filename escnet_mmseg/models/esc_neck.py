@@ -31,28 +31,37 @@ class ESCNeck(BaseModule):
     """Correlation + N ESC blocks (paper §3.2-3.5).
 
     Args:
-        clip_channels: E, CLIP embedding dim (512 ViT-B, 768 ViT-L).
-        channels: C, correlation feature width (128).
-        grid_size: (h, w) of the CLIP token grid (24x24).
-        num_blocks: N (4).
-        sam_dims: D, SAM's width (256).
-        sam_num_heads: SAM's attention heads (8).
-        sam_mlp_dim: SAM's MLP width (2048).
-        sam_checkpoint: SAM checkpoint (``sam_vit_b_01ec64.pth``) that
-            initialises the prompt encoder and the blocks' SAM layers in
-            :meth:`init_weights`; None keeps them randomly initialised
-            (Table 2b).
-        sam_layer_ids: SAM mask-decoder layer (0 or 1) copied into each block.
-        use_sam_block: False removes the SAM blocks (Table 2a).
-        prompt_types: Prompts given to SAM (Table 3).
-        num_points: K pseudo points per class.
-        alpha: PPG foreground threshold.
-        kmeans_iters: PPG Lloyd iterations.
-        softmax_over: PPG softmax axis, ``'class'`` or ``'space'``.
-        logit_scale: tau applied to C0 before the block-0 PPG.
-        vlf: Extra kwargs of every :class:`VLF` (heads, window size, ...).
-        with_cp: Activation checkpointing of every ESC block's per-class
+        clip_channels (int): E, CLIP embedding dim (512 ViT-B, 768 ViT-L).
+            Defaults to 512.
+        channels (int): C, correlation feature width. Defaults to 128.
+        grid_size (tuple[int, int]): (h, w) of the CLIP token grid.
+            Defaults to (24, 24).
+        num_blocks (int): N, the number of ESC blocks. Defaults to 4.
+        sam_dims (int): D, SAM's width. Defaults to 256.
+        sam_num_heads (int): SAM's attention heads. Defaults to 8.
+        sam_mlp_dim (int): SAM's MLP width. Defaults to 2048.
+        sam_checkpoint (str, optional): SAM checkpoint
+            (``sam_vit_b_01ec64.pth``) that initialises the prompt encoder and
+            the blocks' SAM layers in :meth:`init_weights`; None keeps them
+            randomly initialised (Table 2b). Defaults to None.
+        sam_layer_ids (Sequence[int]): SAM mask-decoder layer (0 or 1) copied
+            into each block. Defaults to (0, 1, 0, 1).
+        use_sam_block (bool): False removes the SAM blocks (Table 2a). Defaults
+            to True.
+        prompt_types (Sequence[str]): Prompts given to SAM (Table 3). Defaults
+            to ('points', 'masks').
+        num_points (int): K pseudo points per class. Defaults to 5.
+        alpha (float): PPG foreground threshold. Defaults to 0.5.
+        kmeans_iters (int): PPG Lloyd iterations. Defaults to 10.
+        softmax_over (str): PPG softmax axis, ``'class'`` or ``'space'``.
+            Defaults to 'class'.
+        logit_scale (float): tau applied to C0 before the block-0 PPG. Defaults
+            to 100.0.
+        vlf (dict): Extra kwargs of every :class:`VLF` (heads, window size,
+            ...). Defaults to dict(num_heads=4, window_size=12).
+        with_cp (bool): Activation checkpointing of every ESC block's per-class
             part in training (less memory, same gradients, ~1 more forward).
+            Defaults to False.
     """
 
     def __init__(self,
@@ -135,14 +144,15 @@ class ESCNeck(BaseModule):
         """Refined correlation of every class.
 
         Args:
-            visual: Dense CLIP features F_v (B, E, h, w).
-            text: Text embeddings F_l (T, E) of the whole vocabulary.
-            class_chunk_size: Run the per-class parts on chunks of this many
-                classes (bounds peak memory for large vocabularies); the
-                result is the same as without chunking.
+            visual (Tensor): Dense CLIP features F_v (B, E, h, w).
+            text (Tensor): Text embeddings F_l (T, E) of the whole vocabulary.
+            class_chunk_size (int, optional): Run the per-class parts on chunks
+                of this many classes (bounds peak memory for large
+                vocabularies); the result is the same as without chunking.
+                Defaults to None.
 
         Returns:
-            Z_{N-1} (B, T, C, h, w).
+            Tensor: Z_{N-1} (B, T, C, h, w).
         """
         if tuple(visual.shape[-2:]) != self.grid_size:
             raise ValueError(f'ESCNeck was built for a {self.grid_size} grid '

@@ -45,11 +45,11 @@ class ESCNet(EncoderDecoder):
                    class) -> postprocess_result (resize to the image)
 
     Args:
-        backbone: :class:`CLIPBackbone` config.
-        text_encoder: :class:`ESCTextEncoder` config.
-        neck: :class:`ESCNeck` config.
-        decode_head: :class:`ESCNetHead` config.
-        test_cfg: Inference options:
+        backbone (ConfigType): :class:`CLIPBackbone` config.
+        text_encoder (ConfigType): :class:`ESCTextEncoder` config.
+        neck (ConfigType): :class:`ESCNeck` config.
+        decode_head (ConfigType): :class:`ESCNetHead` config.
+        test_cfg (OptConfigType): Inference options:
 
             - ``mode``: ``'whole'``, ``'slide'`` (MMSeg's) or
               ``'slide_global'`` (CAT-Seg's protocol, see
@@ -64,10 +64,14 @@ class ESCNet(EncoderDecoder):
               highest cosine correlation anywhere in the view and the others
               get a logit of -100 (CAT-Seg's ``pad_len``); None runs every
               class.
-        vocabulary: Optional initial class names.
-        pretrained: Backbone weights, as :class:`EncoderDecoder` takes them
-            (set as ``backbone.pretrained``); MMSeg's ``init_model`` passes
-            None. Usually given as ``backbone.pretrained`` instead.
+
+            Defaults to dict(mode='whole').
+        vocabulary (Sequence[str], optional): Optional initial class names.
+            Defaults to None.
+        pretrained (str, optional): Backbone weights, as
+            :class:`EncoderDecoder` takes them (set as
+            ``backbone.pretrained``); MMSeg's ``init_model`` passes None.
+            Usually given as ``backbone.pretrained`` instead. Defaults to None.
     """
 
     def __init__(self,
@@ -154,12 +158,13 @@ class ESCNet(EncoderDecoder):
         """Correlation features of every class.
 
         Args:
-            inputs: Normalised images (B, 3, H, W); resized to the CLIP input
-                size when they differ (whole-image inference).
+            inputs (Tensor): Normalised images (B, 3, H, W); resized to the
+                CLIP input size when they differ (whole-image inference).
 
         Returns:
-            dict for :class:`ESCNetHead`: ``corr`` Z (B, T, C, h, w),
-            ``skips`` (G_1, G_2) each (B, W, h, w), ``class_chunk_size``.
+            dict[str, object]: The inputs of :class:`ESCNetHead`: ``corr`` Z
+                (B, T, C, h, w), ``skips`` (G_1, G_2) each (B, W, h, w),
+                ``class_chunk_size``.
         """
         feats, text = self._clip_features(inputs)
         chunk = self._class_chunk_size()
@@ -181,15 +186,15 @@ class ESCNet(EncoderDecoder):
         """Class logits of a batch of views (images or windows).
 
         Args:
-            inputs: Normalised views (N, 3, H, W), resized to the CLIP input
-                size when they differ; all N go through the network as one
-                batch.
+            inputs (Tensor): Normalised views (N, 3, H, W), resized to the CLIP
+                input size when they differ; all N go through the network as
+                one batch.
 
         Returns:
-            Logits (N, T, 4h, 4w) at the decoder resolution. With
-            ``test_cfg.max_classes = K`` and T > K, each view is run on its
-            own K classes (see :meth:`top_classes`) and the other classes
-            get ``DROPPED_CLASS_LOGIT``.
+            Tensor: Logits (N, T, 4h, 4w) at the decoder resolution. With
+                ``test_cfg.max_classes = K`` and T > K, each view is run on its
+                own K classes (see :meth:`top_classes`) and the other classes
+                get ``DROPPED_CLASS_LOGIT``.
         """
         max_classes = self._max_classes()
         if max_classes is None or self.num_classes <= max_classes:
@@ -220,11 +225,11 @@ class ESCNet(EncoderDecoder):
         ``pad_len=k``).
 
         Args:
-            visual: Dense CLIP features (N, E, h, w).
-            text: Text embeddings (T, E).
+            visual (Tensor): Dense CLIP features (N, E, h, w).
+            text (Tensor): Text embeddings (T, E).
 
         Returns:
-            Class indices (N, k), ascending in each row.
+            Tensor: Class indices (N, k), ascending in each row.
         """
         score = cosine_correlation(visual, text).flatten(2).amax(dim=-1)
         return score.topk(k, dim=1).indices.sort(dim=1).values
@@ -265,12 +270,12 @@ class ESCNet(EncoderDecoder):
         ``out_size``.
 
         Args:
-            inputs: Normalised images (B, 3, H, W).
-            batch_img_metas: Meta info per image (the padding,
+            inputs (Tensor): Normalised images (B, 3, H, W).
+            batch_img_metas (list[dict]): Meta info per image (the padding,
                 ``img_padding_size`` or ``padding_size``, is removed first).
 
         Returns:
-            Class probabilities (B, T, *out_size).
+            Tensor: Class probabilities (B, T, *out_size).
         """
         out_size, crop_size, stride, global_view = self._slide_global_layout()
         H, W = inputs.shape[-2:]

@@ -135,7 +135,8 @@ class ESCNetHead(BaseDecodeHead):
             cross-entropy over every pixel (ignored pixels are negatives of
             every class); ``dict(type='CrossEntropyLoss')`` gives a softmax
             cross-entropy over the ``T`` class logits. :attr:`use_sigmoid`
-            follows the loss.
+            follows the loss. Defaults to dict(type='PerClassBCELoss',
+            loss_weight=1.0).
         ignore_index (int): Label ignored by the loss. Defaults to 255.
         align_corners (bool): ``align_corners`` of every bilinear resize.
             Defaults to False.
@@ -144,7 +145,7 @@ class ESCNetHead(BaseDecodeHead):
             memory, same gradients). Defaults to False.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None.
-        **kwargs: Other arguments of :class:`BaseDecodeHead` (e.g.
+        **kwargs (dict): Other arguments of :class:`BaseDecodeHead` (e.g.
             ``sampler``).
     """
 

@@ -30,11 +30,12 @@ class ESCTTAModel(SegTTAModel):
         """Average the views of every image and predict its labels.
 
         Args:
-            data_samples_list: For every image, its augmented views, each
-                with ``seg_logits`` (T, H, W).
+            data_samples_list (list[SampleList]): For every image, its
+                augmented views, each with ``seg_logits`` (T, H, W).
 
         Returns:
-            One data sample per image with ``pred_sem_seg`` (1, H, W).
+            SampleList: One data sample per image with ``pred_sem_seg`` (1, H,
+                W).
         """
         predictions = []
         for views in data_samples_list:

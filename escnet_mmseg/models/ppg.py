@@ -20,13 +20,17 @@ class PseudoPromptGenerator(BaseModule):
     which pixels become points and regions.
 
     Args:
-        num_points: K, pseudo points (and k-means clusters) per class.
-        alpha: Foreground threshold on the probability map.
-        iters: Lloyd iterations.
-        softmax_over: ``'class'`` (softmax over the vocabulary at every pixel,
-            docs/model.md) or ``'space'`` (over the pixels of each class map).
-        mask_eps: Probabilities are clamped to ``[eps, 1 - eps]`` before the
-            logit that maps the mask prompt to SAM's mask-logit range.
+        num_points (int): K, pseudo points (and k-means clusters) per class.
+            Defaults to 5.
+        alpha (float): Foreground threshold on the probability map. Defaults to
+            0.5.
+        iters (int): Lloyd iterations. Defaults to 10.
+        softmax_over (str): ``'class'`` (softmax over the vocabulary at every
+            pixel, docs/model.md) or ``'space'`` (over the pixels of each class
+            map). Defaults to 'class'.
+        mask_eps (float): Probabilities are clamped to ``[eps, 1 - eps]``
+            before the logit that maps the mask prompt to SAM's mask-logit
+            range. Defaults to 1e-4.
     """
 
     def __init__(self,
@@ -56,15 +60,16 @@ class PseudoPromptGenerator(BaseModule):
         """Prompts for every (image, class) map.
 
         Args:
-            logits: Class score maps (B, T, h, w) of the WHOLE vocabulary
-                (the class softmax needs every class).
+            logits (Tensor): Class score maps (B, T, h, w) of the WHOLE
+                vocabulary (the class softmax needs every class).
 
         Returns:
-            dict with ``prob`` (B, T, h, w); ``points`` (B, T, K, 2) float
-            (x, y) grid indices; ``point_labels`` (B, T, K): 1 for a point,
-            -1 for padding (SAM's "not a point"); ``labels`` (B, T, h*w)
-            cluster id per pixel or -1; ``mask_prompt`` (B, T, h, w) in SAM's
-            mask-logit range: logit of the probability inside the clusters.
+            dict[str, Tensor]: ``prob`` (B, T, h, w); ``points``
+                (B, T, K, 2) float (x, y) grid indices; ``point_labels``
+                (B, T, K): 1 for a point, -1 for padding (SAM's "not a
+                point"); ``labels`` (B, T, h*w) cluster id per pixel or -1;
+                ``mask_prompt`` (B, T, h, w) in SAM's mask-logit range: logit
+                of the probability inside the clusters.
         """
         b, t, h, w = logits.shape
         # Half-precision logits (AMP) are upcast: the softmax and the logit of

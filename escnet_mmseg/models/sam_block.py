@@ -37,12 +37,13 @@ def cluster_boxes(labels: Tensor, points: Tensor, width: int) -> Tensor:
     """Bounding box of every cluster, for the box-prompt ablation.
 
     Args:
-        labels: (M, h*w) cluster ids (-1 outside clusters).
-        points: (M, K, 2) the points; an empty cluster's box is its point.
-        width: Grid width w.
+        labels (Tensor): (M, h*w) cluster ids (-1 outside clusters).
+        points (Tensor): (M, K, 2) the points; an empty cluster's box is its
+            point.
+        width (int): Grid width w.
 
     Returns:
-        (M, K, 4) boxes (x0, y0, x1, y1) in grid indices, inclusive.
+        Tensor: (M, K, 4) boxes (x0, y0, x1, y1) in grid indices, inclusive.
     """
     k = points.shape[1]
     idx = torch.arange(labels.shape[1], device=labels.device)
@@ -111,18 +112,20 @@ def encode_prompts(
     """Sparse and dense SAM embeddings of a chunk of class prompts.
 
     Args:
-        prompt_encoder: SAM's prompt encoder (grid h x w).
-        prompts: Output of :class:`PseudoPromptGenerator` restricted to the
-            chunk: ``points`` (B, T, K, 2), ``point_labels`` (B, T, K),
-            ``labels`` (B, T, h*w), ``mask_prompt`` (B, T, h, w).
-        prompt_types: Subset of ``('points', 'boxes', 'masks')``.
-        factored: Return the dense embedding as a :class:`DenseEmbedding`
-            (what :meth:`SAMBlock.forward` reads cheaply) instead of a tensor.
+        prompt_encoder (PromptEncoder): SAM's prompt encoder (grid h x w).
+        prompts (dict[str, Tensor]): Output of :class:`PseudoPromptGenerator`
+            restricted to the chunk: ``points`` (B, T, K, 2), ``point_labels``
+            (B, T, K), ``labels`` (B, T, h*w), ``mask_prompt`` (B, T, h, w).
+        prompt_types (Sequence[str]): Subset of ``('points', 'boxes',
+            'masks')``.
+        factored (bool): Return the dense embedding as a
+            :class:`DenseEmbedding` (what :meth:`SAMBlock.forward` reads
+            cheaply) instead of a tensor. Defaults to False.
 
     Returns:
-        sparse (B*T, N, D) and dense (B*T, D, h, w) embeddings, as
-        ``PromptEncoder.forward`` returns them (with points only, SAM appends
-        one padding point).
+        tuple[Tensor, Tensor or DenseEmbedding]: sparse (B*T, N, D) and dense
+            (B*T, D, h, w) embeddings, as ``PromptEncoder.forward`` returns
+            them (with points only, SAM appends one padding point).
     """
     sparse, dense = _encode(prompt_encoder, prompts, prompt_types)
     if factored:
@@ -209,16 +212,18 @@ def _token_to_image(attn: Attention, q_in: Tensor, image: Tensor, pe: Tensor,
     through the c-channel maps.
 
     Args:
-        attn: SAM's ``Attention`` (H heads, internal width I = H*d).
-        q_in: Token queries (B*T, n, D), class-major.
-        image: Image tokens (B, L, D), dense bias included.
-        pe: Positional encoding (1, L, D).
-        maps: Per-class maps (B*T, c, L), or None.
-        weight: (D, c) the maps' projection; None is the identity.
-        t: T, classes per image.
+        attn (Attention): SAM's ``Attention`` (H heads, internal width I =
+            H*d).
+        q_in (Tensor): Token queries (B*T, n, D), class-major.
+        image (Tensor): Image tokens (B, L, D), dense bias included.
+        pe (Tensor): Positional encoding (1, L, D).
+        maps (Tensor, optional): Per-class maps (B*T, c, L), or None.
+        weight (Tensor, optional): (D, c) the maps' projection; None is the
+            identity.
+        t (int): T, classes per image.
 
     Returns:
-        Attention output after ``out_proj``, (B*T, n, D).
+        Tensor: Attention output after ``out_proj``, (B*T, n, D).
     """
     bt, n, _ = q_in.shape
     b, length, _ = image.shape
@@ -265,13 +270,16 @@ def _image_to_token(attn: Attention, k_in: Tensor, v_in: Tensor,
     ``maps @ weight.T + attention @ values + image``.
 
     Args:
-        attn: SAM's ``Attention``.
-        k_in: Token keys (B*T, n, D) (tokens + their PE).
-        v_in: Token values (B*T, n, D).
-        image, pe, maps, weight: As :func:`_token_to_image`.
+        attn (Attention): SAM's ``Attention``.
+        k_in (Tensor): Token keys (B*T, n, D) (tokens + their PE).
+        v_in (Tensor): Token values (B*T, n, D).
+        image (Tensor): As :func:`_token_to_image`.
+        pe (Tensor): As :func:`_token_to_image`.
+        maps (Tensor, optional): As :func:`_token_to_image`.
+        weight (Tensor, optional): As :func:`_token_to_image`.
 
     Returns:
-        (B*T, L, D) refined image tokens before ``norm4``.
+        Tensor: (B*T, L, D) refined image tokens before ``norm4``.
     """
     bt, n, _ = k_in.shape
     b, length, dims = image.shape
@@ -322,13 +330,15 @@ class SAMBlock(BaseModule):
     (SAM's "keys") are projected to ``out_channels`` per class.
 
     Args:
-        in_channels: CLIP embedding dim E of the dense features and text.
-        out_channels: C, the correlation feature width.
-        embed_dims: D, SAM's width (256 for every SAM size).
-        num_heads: SAM's heads (8).
-        mlp_dim: SAM's MLP width (2048).
-        skip_first_layer_pe: As SAM's first decoder layer (layer 0 of SAM
-            skips the query PE and residual in its self-attention).
+        in_channels (int): CLIP embedding dim E of the dense features and text.
+        out_channels (int): C, the correlation feature width. Defaults to 128.
+        embed_dims (int): D, SAM's width (256 for every SAM size). Defaults to
+            256.
+        num_heads (int): SAM's heads. Defaults to 8.
+        mlp_dim (int): SAM's MLP width. Defaults to 2048.
+        skip_first_layer_pe (bool): As SAM's first decoder layer (layer 0 of
+            SAM skips the query PE and residual in its self-attention).
+            Defaults to False.
     """
 
     def __init__(self,
@@ -370,15 +380,17 @@ class SAMBlock(BaseModule):
         and the attentions use ``F.scaled_dot_product_attention``.
 
         Args:
-            visual: Dense CLIP features (B, E, h, w).
-            text: Text embeddings of the chunk's classes (T, E).
-            sparse: Prompt tokens (B*T, N, D), class-major within an image.
-            dense: Dense mask embeddings (B*T, D, h, w), or the factored
-                :class:`DenseEmbedding` (``encode_prompts(factored=True)``).
-            image_pe: SAM's dense positional encoding (1, D, h, w).
+            visual (Tensor): Dense CLIP features (B, E, h, w).
+            text (Tensor): Text embeddings of the chunk's classes (T, E).
+            sparse (Tensor): Prompt tokens (B*T, N, D), class-major within an
+                image.
+            dense (Tensor or DenseEmbedding): Dense mask embeddings (B*T, D, h,
+                w), or the factored :class:`DenseEmbedding`
+                (``encode_prompts(factored=True)``).
+            image_pe (Tensor): SAM's dense positional encoding (1, D, h, w).
 
         Returns:
-            (B, T, C, h, w) per-class refined features V_k.
+            Tensor: (B, T, C, h, w) per-class refined features V_k.
         """
         b, _, h, w = visual.shape
         t = text.shape[0]

@@ -32,7 +32,8 @@ def check_layout(out_size: Sequence[int], crop_size: Sequence[int],
     """Validate the window layout; windows must tile ``out_size`` exactly.
 
     Returns:
-        ``(out_size, crop_size, stride)`` as ``(h, w)`` tuples.
+        tuple[Size, Size, Size]: ``(out_size, crop_size, stride)``, each an
+            ``(h, w)`` tuple.
 
     Raises:
         ValueError: a window larger than the output, or windows that leave
@@ -63,14 +64,16 @@ def make_views(image: Tensor, out_size: Size, crop_size: Size, stride: Size,
     """Cut one image into its views.
 
     Args:
-        image: One image (3, H, W), any size.
-        out_size, crop_size, stride: Layout (see :func:`check_layout`).
-        global_view: Append the whole image resized to ``crop_size``.
+        image (Tensor): One image (3, H, W), any size.
+        out_size (tuple[int, int]): Layout (see :func:`check_layout`).
+        crop_size (tuple[int, int]): Layout (see :func:`check_layout`).
+        stride (tuple[int, int]): Layout (see :func:`check_layout`).
+        global_view (bool): Append the whole image resized to ``crop_size``.
 
     Returns:
-        Views (L [+ 1], 3, *crop_size): windows in row-major order, then the
-        global view. As in CAT-Seg, the global view is resized from the
-        given image, not from its ``out_size`` version.
+        Tensor: Views (L [+ 1], 3, *crop_size): windows in row-major order,
+            then the global view. As in CAT-Seg, the global view is resized
+            from the given image, not from its ``out_size`` version.
     """
     image = image.unsqueeze(0)
     big = F.interpolate(
@@ -89,13 +92,13 @@ def fuse_views(probs: Tensor, out_size: Size, crop_size: Size, stride: Size,
     """Put the class probabilities of one image's views back together.
 
     Args:
-        probs: Probabilities (L [+ 1], T, *crop_size) of the views of
+        probs (Tensor): Probabilities (L [+ 1], T, *crop_size) of the views of
             :func:`make_views`, in the same order.
 
     Returns:
-        (T, *out_size): the windows folded back with overlapping pixels
-        averaged, then (with a global view) averaged half and half with the
-        global view resized to ``out_size``.
+        Tensor: (T, *out_size): the windows folded back with overlapping pixels
+            averaged, then (with a global view) averaged half and half with the
+            global view resized to ``out_size``.
     """
     num = num_windows(out_size, crop_size, stride)
     windows = probs[:num]

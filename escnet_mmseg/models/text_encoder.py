@@ -83,14 +83,15 @@ class ESCTextEncoder(BaseModule):
     versions, so an optimizer step or ``load_state_dict`` invalidates it.
 
     Args:
-        templates: ``'single'`` (``"A photo of a {} in the scene"``,
-            CAT-Seg's), ``'imagenet'`` (CLIP's 80 templates) or a list of
-            format strings with one ``{}``.
-        synonyms: ``'first'`` (CAT-Seg's ``get_text_embeds``, used in its
-            training and evaluation): only the first of ``'a, b'``;
-            ``'mean'`` (CAT-Seg's ``class_embeddings``): all of them,
-            averaged per template.
-        init_cfg: Unused (no own parameters).
+        templates (str or Sequence[str]): ``'single'`` (``"A photo of a {} in
+            the scene"``, CAT-Seg's), ``'imagenet'`` (CLIP's 80 templates) or a
+            list of format strings with one ``{}``. Defaults to 'single'.
+        synonyms (str): ``'first'`` (CAT-Seg's ``get_text_embeds``, used in its
+            training and evaluation): only the first of ``'a, b'``; ``'mean'``
+            (CAT-Seg's ``class_embeddings``): all of them, averaged per
+            template. Defaults to 'first'.
+        init_cfg (dict, optional): Unused (no own parameters). Defaults to
+            None.
     """
 
     def __init__(self,
@@ -119,11 +120,11 @@ class ESCTextEncoder(BaseModule):
         """Text embeddings of a vocabulary.
 
         Args:
-            names: T class names.
-            clip: The :class:`CLIPBackbone` whose text tower is used.
+            names (Sequence[str]): T class names.
+            clip (CLIPBackbone): The backbone whose text tower is used.
 
         Returns:
-            (T, E) L2-normalised embeddings.
+            Tensor: (T, E) L2-normalised embeddings.
         """
         names = validate_vocabulary(names)
         params = clip.text_parameters()

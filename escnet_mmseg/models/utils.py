@@ -6,8 +6,8 @@ def class_chunks(num_classes: int, chunk_size: Optional[int]) -> List[slice]:
     """Slices that split ``num_classes`` classes into chunks.
 
     Args:
-        num_classes: T.
-        chunk_size: Classes per chunk; None means all at once.
+        num_classes (int): T.
+        chunk_size (int, optional): Classes per chunk; None means all at once.
 
     Raises:
         ValueError: ``chunk_size`` is smaller than 1.

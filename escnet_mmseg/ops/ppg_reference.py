@@ -65,10 +65,10 @@ def float32_threshold(alpha: float) -> float:
     identically.
 
     Args:
-        alpha: Foreground threshold.
+        alpha (float): Foreground threshold.
 
     Returns:
-        The float32 value of ``alpha`` as a Python float.
+        float: The float32 value of ``alpha`` as a Python float.
     """
     return float(torch.tensor(alpha, dtype=torch.float32).item())
 
@@ -81,13 +81,13 @@ def check_inputs(prob: Tensor,
     """Validate the arguments of the PPG op.
 
     Args:
-        prob: Probability maps, shape (M, h, w), floating point.
-        alpha: Foreground threshold, ``0 <= alpha < 1``.
-        num_points: Number of points ``K`` per map, ``>= 1``.
-        iters: Number of Lloyd iterations, ``>= 0``.
-        check_size: Also check ``h`` and ``w`` (off for the fake
+        prob (Tensor): Probability maps, shape (M, h, w), floating point.
+        alpha (float): Foreground threshold, ``0 <= alpha < 1``.
+        num_points (int): Number of points ``K`` per map, ``>= 1``.
+        iters (int): Number of Lloyd iterations, ``>= 0``.
+        check_size (bool): Also check ``h`` and ``w`` (off for the fake
             implementation, where reading symbolic sizes would specialise
-            them).
+            them). Defaults to True.
 
     Raises:
         ValueError: If any argument is out of range, or the map is so large
@@ -125,16 +125,16 @@ def _masked_argmax(values: Tensor, mask: Tensor, key: Tensor,
     """Row-wise argmax over masked entries, ties to the lowest ``key``.
 
     Args:
-        values: (R, L) float or integer tensor.
-        mask: (R, L) bool, entries that may be chosen.
-        key: (L,) or (R, L) int64 tie-break key of each entry (its flat pixel
-            index), also the value returned.
-        none: Value returned for rows without a masked entry (larger than every
-            key).
+        values (Tensor): (R, L) float or integer tensor.
+        mask (Tensor): (R, L) bool, entries that may be chosen.
+        key (Tensor): (L,) or (R, L) int64 tie-break key of each entry (its
+            flat pixel index), also the value returned.
+        none (int): Value returned for rows without a masked entry (larger than
+            every key).
 
     Returns:
-        (R,) int64 key of the chosen entry, ``none`` where the row has no
-        masked entry.
+        Tensor: (R,) int64 key of the chosen entry, ``none`` where the row has
+            no masked entry.
     """
     if values.is_floating_point():
         low = torch.tensor(
@@ -154,12 +154,15 @@ def _assign(xs: Tensor, ys: Tensor, live: Tensor, sx: Tensor, sy: Tensor,
     int64.
 
     Args:
-        xs, ys: (R, L) int64 pixel coordinates.
-        live: (R, L) bool, entries that are foreground pixels.
-        sx, sy, cnt: (R, K) int64 coordinate sums and counts of the clusters.
+        xs (Tensor): (R, L) int64 pixel x coordinates.
+        ys (Tensor): (R, L) int64 pixel y coordinates.
+        live (Tensor): (R, L) bool, entries that are foreground pixels.
+        sx (Tensor): (R, K) int64 sums of the clusters' x coordinates.
+        sy (Tensor): (R, K) int64 sums of the clusters' y coordinates.
+        cnt (Tensor): (R, K) int64 pixel counts of the clusters.
 
     Returns:
-        (R, L) int64 labels in [-1, K), -1 where not ``live``.
+        Tensor: (R, L) int64 labels in [-1, K), -1 where not ``live``.
     """
     k = cnt.shape[1]
     best = torch.full(live.shape, -1, dtype=torch.int64, device=live.device)
@@ -185,17 +188,19 @@ def _cluster(fl: Tensor, pp: Tensor, w: int, n: int, k: int,
     pixels.
 
     Args:
-        fl: (R, L) int64 flat indices of each map's foreground pixels in
-            increasing order, padded with ``n``.
-        pp: (R, L) float32 probabilities of those pixels (padding ignored).
-        w: Map width.
-        n: ``h*w``.
-        k: Number of clusters.
-        iters: Lloyd iterations.
+        fl (Tensor): (R, L) int64 flat indices of each map's foreground pixels
+            in increasing order, padded with ``n``.
+        pp (Tensor): (R, L) float32 probabilities of those pixels (padding
+            ignored).
+        w (int): Map width.
+        n (int): ``h*w``.
+        k (int): Number of clusters.
+        iters (int): Lloyd iterations.
 
     Returns:
-        ``labels`` (R, L) int64 in [-1, K) and ``point`` (R, K) int64 flat
-        index of each cluster's point, ``n`` for an empty cluster.
+        tuple[Tensor, Tensor]: ``labels`` (R, L) int64 in [-1, K) and ``point``
+            (R, K) int64 flat index of each cluster's point, ``n`` for an empty
+            cluster.
     """
     r = fl.shape[0]
     live = fl < n
@@ -251,15 +256,17 @@ def pseudo_prompts_reference(prob: Tensor,
     tie-break uses the original flat index.
 
     Args:
-        prob: (M, h, w) probability maps, any float dtype (computed in
+        prob (Tensor): (M, h, w) probability maps, any float dtype (computed in
             float32).
-        alpha: Foreground threshold, ``0 <= alpha < 1``.
-        num_points: Number of points ``K`` per map.
-        iters: Number of Lloyd iterations.
+        alpha (float): Foreground threshold, ``0 <= alpha < 1``. Defaults to
+            0.5.
+        num_points (int): Number of points ``K`` per map. Defaults to 5.
+        iters (int): Number of Lloyd iterations. Defaults to 10.
 
     Returns:
-        ``labels`` (M, h*w) int64 in [-1, K), ``points`` (M, K, 2) float32
-        ``(x, y)`` pixel indices, ``valid`` (M, K) bool.
+        tuple[Tensor, Tensor, Tensor]: ``labels`` (M, h*w) int64 in [-1, K),
+            ``points`` (M, K, 2) float32 ``(x, y)`` pixel indices, ``valid``
+            (M, K) bool.
     """
     check_inputs(prob, alpha, num_points, iters)
     m, h, w = prob.shape

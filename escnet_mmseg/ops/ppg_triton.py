@@ -152,18 +152,20 @@ def pseudo_prompts_triton(prob: Tensor,
     """Pseudo prompts with the fused Triton kernel (one program per map).
 
     Args:
-        prob: (M, h, w) probability maps, any float dtype (computed in
+        prob (Tensor): (M, h, w) probability maps, any float dtype (computed in
             float32), on a CUDA device (or on CPU under
             ``TRITON_INTERPRET=1``). ``h*w <= 4096``.
-        alpha: Foreground threshold, ``0 <= alpha < 1``.
-        num_points: Number of points ``K`` per map, ``1 <= K <= 8``.
-        iters: Number of Lloyd iterations (a compile-time constant of the
-            kernel).
+        alpha (float): Foreground threshold, ``0 <= alpha < 1``. Defaults to
+            0.5.
+        num_points (int): Number of points ``K`` per map, ``1 <= K <= 8``.
+            Defaults to 5.
+        iters (int): Number of Lloyd iterations (a compile-time constant of the
+            kernel). Defaults to 10.
 
     Returns:
-        ``labels`` (M, h*w) int64, ``points`` (M, K, 2) float32, ``valid`` (M,
-        K) bool, identical to
-        :func:`~escnet_mmseg.ops.ppg_reference.pseudo_prompts_reference`.
+        tuple[Tensor, Tensor, Tensor]: ``labels`` (M, h*w) int64, ``points``
+            (M, K, 2) float32, ``valid`` (M, K) bool, identical to
+            :func:`~escnet_mmseg.ops.ppg_reference.pseudo_prompts_reference`.
 
     Raises:
         RuntimeError: If triton is not installed.

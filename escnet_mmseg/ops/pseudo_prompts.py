@@ -34,19 +34,23 @@ def pseudo_prompts(prob: Tensor,
     for distances).
 
     Args:
-        prob: (M, h, w) probability maps in [0, 1], any float dtype (computed
-            in float32).
-        alpha: Foreground threshold, ``0 <= alpha < 1``.
-        num_points: Number of points ``K`` per map, ``>= 1``.
-        iters: Number of Lloyd iterations, ``>= 0``.
+        prob (Tensor): (M, h, w) probability maps in [0, 1], any float dtype
+            (computed in float32).
+        alpha (float): Foreground threshold, ``0 <= alpha < 1``. Defaults to
+            0.5.
+        num_points (int): Number of points ``K`` per map, ``>= 1``. Defaults to
+            5.
+        iters (int): Number of Lloyd iterations, ``>= 0``. Defaults to 10.
 
     Returns:
-        labels: (M, h*w) int64, cluster id in [0, K) of a foreground pixel, -1
-            elsewhere.
-        points: (M, K, 2) float32 ``(x, y) = (column, row)`` pixel indices (no
-            +0.5 shift).
-        valid: (M, K) bool, False only for slots that cannot be filled (``h*w <
-            K``); their points are ``(0, 0)``.
+        tuple[Tensor, Tensor, Tensor]: ``(labels, points, valid)``:
+
+        - ``labels`` (M, h*w) int64, cluster id in [0, K) of a foreground
+          pixel, -1 elsewhere;
+        - ``points`` (M, K, 2) float32 ``(x, y) = (column, row)`` pixel
+          indices (no +0.5 shift);
+        - ``valid`` (M, K) bool, False only for slots that cannot be filled
+          (``h*w < K``); their points are ``(0, 0)``.
     """
     use_triton = (HAS_TRITON and prob.device.type == 'cuda' and prob.dim() == 3
                   and prob.shape[1] * prob.shape[2] <= MAX_MAP_SIZE

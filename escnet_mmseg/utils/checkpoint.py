@@ -25,10 +25,10 @@ def load_state_dict_file(path: str) -> StateDict:
     file, or from a TorchScript archive (OpenAI's original CLIP ``.pt``).
 
     Args:
-        path: Local file path.
+        path (str): Local file path.
 
     Returns:
-        The (unwrapped) state dict, tensors on CPU.
+        StateDict: The (unwrapped) state dict, tensors on CPU.
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
@@ -77,8 +77,8 @@ def load_torchscript_state_dict(path: str) -> StateDict:
     TorchScript (not arbitrary pickled Python), like open_clip does.
 
     Returns:
-        Tensors on CPU, floating point ones in float32, without the
-        ``input_resolution``/``context_length``/``vocab_size`` entries.
+        StateDict: Tensors on CPU, floating point ones in float32, without the
+            ``input_resolution``/``context_length``/``vocab_size`` entries.
     """
     try:
         state = torch.jit.load(path, map_location='cpu').state_dict()
@@ -107,10 +107,13 @@ def load_into(module: nn.Module,
     """Load ``state`` into ``module``, failing on missing keys by name.
 
     Args:
-        module: Target module.
-        state: State dict whose keys match ``module.state_dict()``.
-        source: Where the weights came from (file and prefix), for errors.
-        ignore_unexpected: Key prefixes that may be present but unused.
+        module (Module): Target module.
+        state (Mapping[str, Tensor]): State dict whose keys match
+            ``module.state_dict()``.
+        source (str): Where the weights came from (file and prefix), for
+            errors.
+        ignore_unexpected (Iterable[str]): Key prefixes that may be present but
+            unused. Defaults to ().
 
     Raises:
         KeyError: Keys of ``module`` that ``state`` lacks, or keys of
@@ -142,10 +145,12 @@ def load_sam_checkpoint(path: str,
     """Load SAM's prompt encoder and two-way attention layers.
 
     Args:
-        path: A SAM checkpoint such as ``sam_vit_b_01ec64.pth``.
-        prompt_encoder: Receives ``prompt_encoder.*`` (skipped when None).
-        blocks: Maps a SAM mask-decoder layer id (0 or 1) to the modules
-            initialised from ``mask_decoder.transformer.layers.<id>.*``.
+        path (str): A SAM checkpoint such as ``sam_vit_b_01ec64.pth``.
+        prompt_encoder (Module, optional): Receives ``prompt_encoder.*``
+            (skipped when None).
+        blocks (Mapping[int, Iterable[Module]]): Maps a SAM mask-decoder layer
+            id (0 or 1) to the modules initialised from
+            ``mask_decoder.transformer.layers.<id>.*``.
     """
     state = load_state_dict_file(path)
     if prompt_encoder is not None:

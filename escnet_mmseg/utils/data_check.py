@@ -32,8 +32,9 @@ def check_dataset_folders(dataset_cfg: Mapping, split: str = 'test') -> None:
     """Raise if a folder (or annotation file) of a dataset config is missing.
 
     Args:
-        dataset_cfg: ``cfg.<split>_dataloader.dataset``.
-        split: Named in the message (``'train'``, ``'val'``, ``'test'``).
+        dataset_cfg (Mapping): ``cfg.<split>_dataloader.dataset``.
+        split (str): Named in the message (``'train'``, ``'val'``, ``'test'``).
+            Defaults to 'test'.
 
     Raises:
         DatasetNotFoundError: Names the missing path and points to

@@ -109,10 +109,12 @@ def read_checkpoint(filename: str,
     """Read a checkpoint file.
 
     Args:
-        filename: Path of a ``.pth`` file written by MMEngine (or any dict).
-        trust: Unpickle with full pickle (runs whatever code the file asks
-            for). Only for files you made yourself or fully trust.
-        map_location: As for ``torch.load``.
+        filename (str): Path of a ``.pth`` file written by MMEngine (or any
+            dict).
+        trust (bool): Unpickle with full pickle (runs whatever code the file
+            asks for). Only for files you made yourself or fully trust.
+            Defaults to False.
+        map_location (MapLocation): As for ``torch.load``. Defaults to 'cpu'.
 
     Returns:
         The checkpoint: a dict, usually with ``state_dict`` and ``meta``.
@@ -245,16 +247,20 @@ def load_checkpoint_strict(model: nn.Module,
     as MMSeg's ``init_model`` does (ESC-Net's default vocabulary).
 
     Args:
-        model: The model built from the config (may be wrapped in DDP or
-            ``SegTTAModel``).
-        filename: Checkpoint path.
-        trust: Allow full pickle loading (see :func:`read_checkpoint`).
-        map_location: As for ``torch.load``.
-        revise_keys: ``(pattern, replacement)`` applied to the keys.
-        checkpoint: Already read contents of ``filename`` (skips reading).
+        model (Module): The model built from the config (may be wrapped in DDP
+            or ``SegTTAModel``).
+        filename (str): Checkpoint path.
+        trust (bool): Allow full pickle loading (see :func:`read_checkpoint`).
+            Defaults to False.
+        map_location (MapLocation): As for ``torch.load``. Defaults to 'cpu'.
+        revise_keys (Sequence[tuple[str, str]]): ``(pattern, replacement)``
+            applied to the keys. Defaults to ``DEFAULT_REVISE_KEYS`` (strips
+            DDP's ``module.`` prefix).
+        checkpoint (Mapping, optional): Already read contents of ``filename``
+            (skips reading). Defaults to None.
 
     Returns:
-        The checkpoint dict (``meta``, ``state_dict``, ...).
+        dict: The checkpoint dict (``meta``, ``state_dict``, ...).
 
     Raises:
         CheckpointError: Unreadable, refused or not fitting; the model is
