@@ -19,7 +19,10 @@ class KillAfterIterHook(Hook):
     def __init__(self, iters: int) -> None:
         self.iters = iters
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         if runner.iter + 1 == self.iters:
             os.kill(os.getpid(), signal.SIGKILL)

@@ -57,9 +57,13 @@ def golden_model(variant: str, weights_dir: Path) -> torch.nn.Module:
 def golden_logits(model: torch.nn.Module) -> torch.Tensor:
     """(2, T, 64, 64) logits of the whole-image path."""
     images = golden_images()
-    metas = [dict(img_shape=images.shape[-2:], ori_shape=images.shape[-2:],
-                  pad_shape=images.shape[-2:], padding_size=[0, 0, 0, 0])
-             for _ in range(images.shape[0])]
+    metas = [
+        dict(
+            img_shape=images.shape[-2:],
+            ori_shape=images.shape[-2:],
+            pad_shape=images.shape[-2:],
+            padding_size=[0, 0, 0, 0]) for _ in range(images.shape[0])
+    ]
     model.test_cfg['mode'] = 'whole'
     with torch.no_grad():
         return model.encode_decode(images, metas)

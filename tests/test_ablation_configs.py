@@ -20,17 +20,17 @@ EXPECTED = {
     ('ViT-L-14-336', True, True, ('points', 'masks')),
     'escnet_vitl14_coco-stuff_prompt-point':
     ('ViT-L-14-336', True, True, ('points', )),
-    'escnet_vitl14_coco-stuff_prompt-box':
-    ('ViT-L-14-336', True, True, ('boxes', )),
-    'escnet_vitl14_coco-stuff_prompt-point-box':
-    ('ViT-L-14-336', True, True, ('points', 'boxes')),
-    'escnet_vitl14_coco-stuff_prompt-box-mask':
-    ('ViT-L-14-336', True, True, ('boxes', 'masks')),
+    'escnet_vitl14_coco-stuff_prompt-box': ('ViT-L-14-336', True, True,
+                                            ('boxes', )),
+    'escnet_vitl14_coco-stuff_prompt-point-box': ('ViT-L-14-336', True, True,
+                                                  ('points', 'boxes')),
+    'escnet_vitl14_coco-stuff_prompt-box-mask': ('ViT-L-14-336', True, True,
+                                                 ('boxes', 'masks')),
     'escnet_vitl14_coco-stuff_prompt-point-box-mask':
     ('ViT-L-14-336', True, True, ('points', 'boxes', 'masks')),
     'escnet_vitb16_coco-stuff_no-sam': ('ViT-B-16', False, None, None),
-    'escnet_vitb16_coco-stuff_sam-rand-init':
-    ('ViT-B-16', True, False, ('points', 'masks')),
+    'escnet_vitb16_coco-stuff_sam-rand-init': ('ViT-B-16', True, False,
+                                               ('points', 'masks')),
 }
 
 

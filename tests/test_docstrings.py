@@ -41,8 +41,9 @@ def _section(doc: str, name: str) -> Optional[List[Tuple[int, str]]]:
 def _signature(node) -> Tuple[set, Dict[str, ast.expr]]:
     """Parameter names (``*args``/``**kwargs`` with stars) and defaults."""
     if isinstance(node, ast.ClassDef):
-        node = next((n for n in node.body if isinstance(n, ast.FunctionDef)
-                     and n.name == '__init__'), None)
+        node = next(
+            (n for n in node.body
+             if isinstance(n, ast.FunctionDef) and n.name == '__init__'), None)
         if node is None:  # NamedTuple / dataclass: documented fields
             return None, {}
     args = node.args
@@ -50,10 +51,13 @@ def _signature(node) -> Tuple[set, Dict[str, ast.expr]]:
     names = {a.arg for a in positional + args.kwonlyargs}
     names |= {'*' + args.vararg.arg} if args.vararg else set()
     names |= {'**' + args.kwarg.arg} if args.kwarg else set()
-    defaults = dict(zip([a.arg for a in positional][-len(args.defaults):],
-                        args.defaults)) if args.defaults else {}
-    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs,
-                                              args.kw_defaults) if d})
+    defaults = dict(
+        zip([a.arg for a in positional][-len(args.defaults):],
+            args.defaults)) if args.defaults else {}
+    defaults.update({
+        a.arg: d
+        for a, d in zip(args.kwonlyargs, args.kw_defaults) if d
+    })
     return names, defaults
 
 
@@ -108,8 +112,7 @@ def style_problems(source: str, filename: str = '<src>') -> List[str]:
 
 def test_package_docstrings_follow_one_style():
     problems = []
-    for path in sorted(glob(osp.join(PACKAGE, '**', '*.py'),
-                            recursive=True)):
+    for path in sorted(glob(osp.join(PACKAGE, '**', '*.py'), recursive=True)):
         with open(path) as f:
             problems += style_problems(f.read(), osp.relpath(path, ROOT))
     assert not problems, '\n'.join(problems)
@@ -142,6 +145,7 @@ def f(x, size: int = 3, *args, **kwargs):
 def test_checker_reports_each_departure(bad, message):
     # The untouched example is clean except for the untyped ``*args``.
     assert style_problems(GOOD) == [
-        '<src>:2 f: "*args: see below." is not "name (type): text"']
+        '<src>:2 f: "*args: see below." is not "name (type): text"'
+    ]
     problems = style_problems(GOOD.replace(*bad))
     assert any(message in p for p in problems), problems

@@ -15,17 +15,21 @@ def checkpoint(tmp_path_factory):
     model = build_tiny_model()
     path = tmp_path_factory.mktemp('ckpt') / 'tiny.pth'
     torch.save(
-        dict(state_dict=model.state_dict(),
-             meta=dict(dataset_meta=dict(
-                 classes=list(NAMES), palette=[[0, 0, 0]] * len(NAMES)))),
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(
+                dataset_meta=dict(
+                    classes=list(NAMES), palette=[[0, 0, 0]] * len(NAMES)))),
         path)
     return path
 
 
 def test_inferencer_uses_the_given_classes(checkpoint, tmp_path):
     inferencer = OpenVocabInferencer(
-        str(TINY_CONFIG), weights=str(checkpoint),
-        classes=['sky', 'star, stars', 'grass'], device='cpu')
+        str(TINY_CONFIG),
+        weights=str(checkpoint),
+        classes=['sky', 'star, stars', 'grass'],
+        device='cpu')
     image = np.random.RandomState(0).randint(0, 255, (80, 96, 3), np.uint8)
     result = inferencer(image, out_dir=str(tmp_path), return_datasamples=True)
     assert result.seg_logits.data.shape == (3, 80, 96)
@@ -51,8 +55,10 @@ def _runner(model, train, val, test):
     loader = lambda names: SimpleNamespace(  # noqa: E731
         dataset=SimpleNamespace(metainfo=dict(classes=names)))
     return SimpleNamespace(
-        model=model, train_dataloader=loader(train),
-        val_dataloader=loader(val), test_dataloader=loader(test),
+        model=model,
+        train_dataloader=loader(train),
+        val_dataloader=loader(val),
+        test_dataloader=loader(test),
         _train_loop=None)
 
 

@@ -34,7 +34,8 @@ def data_root(tmp_path_factory):
         sys.executable,
         str(REPO / 'tools' / 'generate_synthetic_data.py'), '--out',
         str(root), '--seed', '0', '--num-train', '160', '--num-val', '30'
-    ], check=True)
+    ],
+                   check=True)
     return root
 
 
@@ -45,8 +46,13 @@ def _data_options(root: Path):
     ]
 
 
-def _train_cmd(work_dir, root, iters, *extra, interval=None,
-               config=TINY_CONFIG, options=()):
+def _train_cmd(work_dir,
+               root,
+               iters,
+               *extra,
+               interval=None,
+               config=TINY_CONFIG,
+               options=()):
     warmup = min(50, iters // 2)  # the cosine phase must not be empty
     options = _data_options(root) + [
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
@@ -77,8 +83,11 @@ def _miou(log: str) -> float:
 
 def test_training_learns_and_test_reports_miou(tmp_path, data_root):
     work = tmp_path / 'work'
-    subprocess.run(_train_cmd(work, data_root, LEARN_ITERS), check=True,
-                   env=_env(), capture_output=True)
+    subprocess.run(
+        _train_cmd(work, data_root, LEARN_ITERS),
+        check=True,
+        env=_env(),
+        capture_output=True)
     ckpt = work / f'iter_{LEARN_ITERS}.pth'
     assert ckpt.is_file()
     out = subprocess.run([
@@ -88,7 +97,11 @@ def test_training_learns_and_test_reports_miou(tmp_path, data_root):
         str(ckpt), '--work-dir',
         str(tmp_path / 'test'), '--show-dir',
         str(tmp_path / 'vis'), '--cfg-options', *_data_options(data_root)
-    ], check=True, env=_env(), capture_output=True, text=True)
+    ],
+                         check=True,
+                         env=_env(),
+                         capture_output=True,
+                         text=True)
     miou = _miou(out.stdout + out.stderr)
     print(f'tiny ESC-Net, {LEARN_ITERS} iterations: mIoU {miou:.2f} '
           f'(clean runs {MIOU_CLEAN})')
@@ -105,7 +118,11 @@ def test_training_learns_and_test_reports_miou(tmp_path, data_root):
         str(TINY_CONFIG),
         str(ckpt), '--tta', '--work-dir',
         str(tmp_path / 'tta'), '--cfg-options', *_data_options(data_root)
-    ], check=True, env=_env(), capture_output=True, text=True)
+    ],
+                         check=True,
+                         env=_env(),
+                         capture_output=True,
+                         text=True)
     assert _miou(out.stdout + out.stderr) > MIOU_BAR
 
 
@@ -116,11 +133,10 @@ def _config_killed_after(tmp_path, iters):
     ]
     imports = list(tiny_cfg().custom_imports['imports']) + ['tests.e2e_hooks']
     path = tmp_path / 'killed.py'
-    path.write_text(
-        f'_base_ = [{str(TINY_CONFIG)!r}]\n'
-        f'custom_imports = dict(imports={imports!r}, '
-        'allow_failed_imports=False)\n'
-        f'custom_hooks = {[dict(h) for h in hooks]!r}\n')
+    path.write_text(f'_base_ = [{str(TINY_CONFIG)!r}]\n'
+                    f'custom_imports = dict(imports={imports!r}, '
+                    'allow_failed_imports=False)\n'
+                    f'custom_hooks = {[dict(h) for h in hooks]!r}\n')
     return path
 
 
@@ -128,9 +144,15 @@ def test_resume_continues_from_saved_iteration(tmp_path, data_root):
     work = tmp_path / 'work'
     # Training for 400 iterations is killed right after iteration 20.
     killed = subprocess.run(
-        _train_cmd(work, data_root, 400, interval=10,
-                   config=_config_killed_after(tmp_path, 20)),
-        env=_env(), capture_output=True, text=True)
+        _train_cmd(
+            work,
+            data_root,
+            400,
+            interval=10,
+            config=_config_killed_after(tmp_path, 20)),
+        env=_env(),
+        capture_output=True,
+        text=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     saved = sorted(int(p.stem.split('_')[1]) for p in work.glob('iter_*.pth'))
     assert saved == [10, 20]
@@ -138,9 +160,17 @@ def test_resume_continues_from_saved_iteration(tmp_path, data_root):
     assert Path(last).name == 'iter_20.pth'
 
     out = subprocess.run(
-        _train_cmd(work, data_root, 30, '--resume', interval=10,
-                   options=['default_hooks.logger.interval=5']),
-        check=True, env=_env(), capture_output=True, text=True)
+        _train_cmd(
+            work,
+            data_root,
+            30,
+            '--resume',
+            interval=10,
+            options=['default_hooks.logger.interval=5']),
+        check=True,
+        env=_env(),
+        capture_output=True,
+        text=True)
     log = out.stdout + out.stderr
     assert re.search(r'resumed epoch: \d+, iter: 20', log)
     iters = [int(i) for i in re.findall(r'Iter\(train\) \[\s*(\d+)/', log)]
@@ -150,20 +180,27 @@ def test_resume_continues_from_saved_iteration(tmp_path, data_root):
 
 def test_ddp_two_processes_gloo_cpu(tmp_path, data_root):
     work = tmp_path / 'work'
-    cmd = _train_cmd(work, data_root, 20, '--launcher', 'pytorch',
-                     options=['default_hooks.logger.interval=10'])
+    cmd = _train_cmd(
+        work,
+        data_root,
+        20,
+        '--launcher',
+        'pytorch',
+        options=['default_hooks.logger.interval=10'])
     # --standalone: torchrun picks a free port for the rendezvous.
-    cmd[1:1] = ['-m', 'torch.distributed.run', '--standalone',
-                '--nproc_per_node=2']
-    cmd += ['env_cfg.dist_cfg.backend=gloo',
-            'train_dataloader.num_workers=0',
-            'train_dataloader.persistent_workers=False',
-            'val_dataloader.num_workers=0',
-            'val_dataloader.persistent_workers=False',
-            'test_dataloader.num_workers=0',
-            'test_dataloader.persistent_workers=False']
-    out = subprocess.run(cmd, env=_env(), capture_output=True, text=True,
-                         timeout=600)
+    cmd[1:1] = [
+        '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2'
+    ]
+    cmd += [
+        'env_cfg.dist_cfg.backend=gloo', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False'
+    ]
+    out = subprocess.run(
+        cmd, env=_env(), capture_output=True, text=True, timeout=600)
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-3000:]
     assert 'world_size: 2' in log or 'Distributed training: True' in log

@@ -51,6 +51,7 @@ def test_not_a_state_dict_is_named(tmp_path):
 
 
 class _Holder(nn.Module):
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x
 
@@ -87,8 +88,11 @@ def test_openai_torchscript_archive_loads_as_open_clip_state(tmp_path, clip):
                        state['visual.proj'].half().float())
     # The backbone loads it and computes open_clip's embedding of the same
     # (float16-rounded) weights.
-    backbone = CLIPBackbone(model_cfg=cfg, pretrained=str(path),
-                            out_indices=(1, 2), quick_gelu=False)
+    backbone = CLIPBackbone(
+        model_cfg=cfg,
+        pretrained=str(path),
+        out_indices=(1, 2),
+        quick_gelu=False)
     backbone.init_weights()
     rounded = tiny_open_clip(cfg)
     rounded.load_state_dict({k: v.half().float() for k, v in state.items()})
@@ -101,15 +105,22 @@ def test_openai_torchscript_archive_loads_as_open_clip_state(tmp_path, clip):
 def test_prepare_weights_accepts_openai_archive(tmp_path, capsys):
     pw = load_tool('tools/prepare_weights.py')
     sam = tmp_path / 'sam.pth'
-    torch.save({k: torch.zeros(1).expand(*s)
-                for k, s in pw.expected_sam_tensors().items()}, sam)
+    torch.save(
+        {
+            k: torch.zeros(1).expand(*s)
+            for k, s in pw.expected_sam_tensors().items()
+        }, sam)
     expected = pw.expected_clip_tensors('ViT-B-16')
     # Expanded zero tensors keep the archive small.
     path = write_openai_archive(
-        tmp_path / 'ViT-B-16.pt',
-        {k: torch.zeros(1, dtype=torch.half).expand(*s)
-         for k, s in expected.items()})
+        tmp_path / 'ViT-B-16.pt', {
+            k: torch.zeros(1, dtype=torch.half).expand(*s)
+            for k, s in expected.items()
+        })
     assert pw.check_clip_checkpoint(str(path), 'ViT-B-16') == []
-    assert pw.main(['--sam-checkpoint', str(sam), '--clip-checkpoint',
-                    str(path), '--clip-model', 'ViT-B-16']) == 0
+    assert pw.main([
+        '--sam-checkpoint',
+        str(sam), '--clip-checkpoint',
+        str(path), '--clip-model', 'ViT-B-16'
+    ]) == 0
     assert '[ok] CLIP ViT-B-16 weights' in capsys.readouterr().out

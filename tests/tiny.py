@@ -50,8 +50,11 @@ def build_tiny_model(model_cfg: Optional[dict] = None,
     return model
 
 
-def tiny_sam(dims: int = 32, heads: int = 2, mlp_dim: int = 64,
-             grid: int = 8, seed: int = 1):
+def tiny_sam(dims: int = 32,
+             heads: int = 2,
+             mlp_dim: int = 64,
+             grid: int = 8,
+             seed: int = 1):
     """A randomly initialised ``segment_anything`` Sam with a tiny image
     encoder whose embedding grid is ``grid`` x ``grid`` (input 16*grid)."""
     from segment_anything.modeling import (ImageEncoderViT, MaskDecoder,
@@ -60,17 +63,25 @@ def tiny_sam(dims: int = 32, heads: int = 2, mlp_dim: int = 64,
     torch.manual_seed(seed)
     sam = Sam(
         image_encoder=ImageEncoderViT(
-            img_size=16 * grid, patch_size=16, embed_dim=16, depth=1,
-            num_heads=1, out_chans=dims, window_size=0),
+            img_size=16 * grid,
+            patch_size=16,
+            embed_dim=16,
+            depth=1,
+            num_heads=1,
+            out_chans=dims,
+            window_size=0),
         prompt_encoder=PromptEncoder(
-            embed_dim=dims, image_embedding_size=(grid, grid),
-            input_image_size=(16 * grid, 16 * grid), mask_in_chans=16),
+            embed_dim=dims,
+            image_embedding_size=(grid, grid),
+            input_image_size=(16 * grid, 16 * grid),
+            mask_in_chans=16),
         mask_decoder=MaskDecoder(
             num_multimask_outputs=3,
             transformer=TwoWayTransformer(
-                depth=2, embedding_dim=dims, mlp_dim=mlp_dim,
-                num_heads=heads),
-            transformer_dim=dims, iou_head_depth=1, iou_head_hidden_dim=16))
+                depth=2, embedding_dim=dims, mlp_dim=mlp_dim, num_heads=heads),
+            transformer_dim=dims,
+            iou_head_depth=1,
+            iou_head_hidden_dim=16))
     # SAM's released weights are trained: perturb the zero/one inits so a
     # wrongly loaded (default-initialised) layer cannot match by accident.
     with torch.no_grad():
@@ -106,9 +117,8 @@ def write_tiny_weights(folder: Path) -> Tuple[str, str]:
 
 
 # Parameters loaded from the CLIP and SAM files (everything else is new).
-PRETRAINED_PARAMS = re.compile(
-    r'^(backbone\.clip\.|neck\.prompt_encoder\.|'
-    r'neck\.blocks\.\d+\.sam_block\.layer\.)')
+PRETRAINED_PARAMS = re.compile(r'^(backbone\.clip\.|neck\.prompt_encoder\.|'
+                               r'neck\.blocks\.\d+\.sam_block\.layer\.)')
 
 
 @torch.no_grad()

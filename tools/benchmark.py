@@ -120,8 +120,10 @@ def _flop_parts(model) -> dict:
     # The head's forward (and UpBlock.skip_term) are called as methods, so
     # the hooks go on the layers.
     head = model.decode_head
-    parts['decoder'] = [*head.skip_proj, *head.up_blocks, head.conv_seg,
-                        *(b.conv_skip for b in head.up_blocks)]
+    parts['decoder'] = [
+        *head.skip_proj, *head.up_blocks, head.conv_seg,
+        *(b.conv_skip for b in head.up_blocks)
+    ]
     return parts
 
 
@@ -195,14 +197,20 @@ def bench_flops(args) -> dict:
         results[f'whole image {h}x{w}'] = crop
         if args.image_size:
             ih, iw = args.image_size
-            meta = [dict(img_shape=(ih, iw), ori_shape=(ih, iw),
-                         pad_shape=(ih, iw), padding_size=[0, 0, 0, 0])]
+            meta = [
+                dict(
+                    img_shape=(ih, iw),
+                    ori_shape=(ih, iw),
+                    pad_shape=(ih, iw),
+                    padding_size=[0, 0, 0, 0])
+            ]
             n = _count_windows(model, torch.zeros(1, 3, ih, iw), meta)
             mode = model.test_cfg.get('mode', 'whole')
             results[f'test mode "{mode}" {ih}x{iw}: {n} crops'] = {
-                k: v if k == 'CLIP text' else (
-                    n * v if k != 'total' else
-                    n * crop['total without text'] + crop['CLIP text'])
+                k:
+                v if k == 'CLIP text' else
+                (n * v if k != 'total' else n * crop['total without text'] +
+                 crop['CLIP text'])
                 for k, v in crop.items()
             }
     return results
@@ -258,10 +266,13 @@ def bench_compare(args) -> dict:
                 times[i].append(time.perf_counter() - start)
     ratios = [b / a for a, b in zip(*times)]
     res = dict(
-        a=osp.basename(args.config_a), b=osp.basename(args.config_b),
+        a=osp.basename(args.config_a),
+        b=osp.basename(args.config_b),
         median_a=statistics.median(times[0]),
         median_b=statistics.median(times[1]),
-        ratios=ratios, times_a=times[0], times_b=times[1])
+        ratios=ratios,
+        times_a=times[0],
+        times_b=times[1])
     res['ratio'] = res['median_b'] / res['median_a']
     if outs[0].shape == outs[1].shape:
         res['max_abs_diff'] = (outs[0] - outs[1]).abs().max().item()
@@ -271,9 +282,9 @@ def bench_compare(args) -> dict:
 def _print_compare(args, res: dict) -> None:
     import torch
     print(f'{args.classes} classes, {args.repeats} alternating runs, device '
-          f'{args.device}, {torch.get_num_threads()} threads'
-          + (f', reference SAM block in {args.reference_sam}'
-             if args.reference_sam else ''))
+          f'{args.device}, {torch.get_num_threads()} threads' +
+          (f', reference SAM block in {args.reference_sam}' if args.
+           reference_sam else ''))
     print(f'  a: {res["a"]:<45} median {res["median_a"]:8.3f} s/img')
     print(f'  b: {res["b"]:<45} median {res["median_b"]:8.3f} s/img')
     r = sorted(res['ratios'])
@@ -342,9 +353,12 @@ def bench_model(args) -> list:
     """One fresh process per chunk size, so CPU peak RSS is per setting."""
     rows = []
     for chunk in args.chunks:
-        cmd = [sys.executable, __file__, '_model_one', args.config,
-               '--classes', str(args.classes), '--repeats', str(args.repeats),
-               '--device', args.device, '--chunks', str(chunk)]
+        cmd = [
+            sys.executable, __file__, '_model_one', args.config, '--classes',
+            str(args.classes), '--repeats',
+            str(args.repeats), '--device', args.device, '--chunks',
+            str(chunk)
+        ]
         rows.append(_run_child(cmd + _options_argv(args)))
     base = rows[0]
     for row in rows:
@@ -368,10 +382,10 @@ def _train_step_memory(args, classes: int) -> dict:
     images = torch.randn(args.batch_size, 3, h, w, device=args.device)
     samples = []
     for _ in range(args.batch_size):
-        sample = SegDataSample(metainfo=dict(img_shape=(h, w),
-                                             pad_shape=(h, w)))
-        sample.gt_sem_seg = PixelData(data=torch.randint(
-            0, classes, (1, h, w), device=args.device))
+        sample = SegDataSample(
+            metainfo=dict(img_shape=(h, w), pad_shape=(h, w)))
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, classes, (1, h, w), device=args.device))
         samples.append(sample)
     if cuda:
         torch.cuda.synchronize()
@@ -379,9 +393,11 @@ def _train_step_memory(args, classes: int) -> dict:
         base = torch.cuda.memory_allocated() / 2**20
     else:
         base = _cpu_peak_mib()
-    amp = (torch.autocast(args.device.split(':')[0],
-                          dtype=torch.float16 if cuda else torch.bfloat16)
-           if args.amp else nullcontext())
+    amp = (
+        torch.autocast(
+            args.device.split(':')[0],
+            dtype=torch.float16 if cuda else torch.bfloat16)
+        if args.amp else nullcontext())
     start = time.perf_counter()
     with amp:
         losses = model.loss(images, samples)
@@ -399,9 +415,11 @@ def _train_step_memory(args, classes: int) -> dict:
 def bench_train_memory(args) -> dict:
     rows = []
     for classes in args.classes:
-        cmd = [sys.executable, __file__, '_train_one', args.config,
-               '--classes', str(classes), '--device', args.device,
-               '--batch-size', str(args.batch_size)]
+        cmd = [
+            sys.executable, __file__, '_train_one', args.config, '--classes',
+            str(classes), '--device', args.device, '--batch-size',
+            str(args.batch_size)
+        ]
         if args.amp:
             cmd.append('--amp')
         if args.threads:
@@ -421,9 +439,9 @@ def bench_train_memory(args) -> dict:
 
 def _print_train_memory(args, res: dict) -> None:
     print(f'{osp.basename(args.config)}: one training step (forward + '
-          f'backward), batch {args.batch_size}, device {args.device}'
-          + (', autocast' if args.amp else '')
-          + (f', {args.cfg_options}' if args.cfg_options else ''))
+          f'backward), batch {args.batch_size}, device {args.device}' +
+          (', autocast' if args.amp else '') +
+          (f', {args.cfg_options}' if args.cfg_options else ''))
     what = ('max allocated' if args.device.startswith('cuda') else
             'peak RSS growth over the built model')
     print(f'{"classes":>8} {"peak MiB":>10} {"s/step":>8}   ({what})')
@@ -461,8 +479,8 @@ def bench_sam_block(args) -> dict:
     sam = block.sam_block
 
     def fast():
-        sparse, dense = encode_prompts(pe, prompts, block.prompt_types,
-                                       factored=True)
+        sparse, dense = encode_prompts(
+            pe, prompts, block.prompt_types, factored=True)
         return sam(visual, text, sparse, dense, image_pe)
 
     def reference():
@@ -487,8 +505,12 @@ def bench_sam_block(args) -> dict:
                     sort_by='self_cpu_time_total', row_limit=12))
     ref = statistics.median(times['reference'])
     fst = statistics.median(times['fast'])
-    return dict(reference=ref, fast=fst, speedup=ref / fst, max_abs_diff=diff,
-                prompt_types=block.prompt_types)
+    return dict(
+        reference=ref,
+        fast=fst,
+        speedup=ref / fst,
+        max_abs_diff=diff,
+        prompt_types=block.prompt_types)
 
 
 # ------------------------------------------------------------------- main
@@ -499,11 +521,17 @@ def _add_common(p, classes_default=150, many=False):
     else:
         p.add_argument('--classes', type=int, default=classes_default)
     p.add_argument('--device', default='cpu')
-    p.add_argument('--threads', type=int, default=None,
-                   help='torch CPU threads (default: torch\'s)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override config keys, e.g. '
-                   'model.test_cfg.class_chunk_size=32')
+    p.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (default: torch\'s)')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. '
+        'model.test_cfg.class_chunk_size=32')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -518,39 +546,56 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser('flops', help='GFLOPs of one inference per part')
     p.add_argument('config')
     _add_common(p)
-    p.add_argument('--image-size', type=int, nargs=2, default=[640, 853],
-                   metavar=('H', 'W'),
-                   help='image for the config\'s test mode (default: an '
-                   'ADE20K image at the A-150 test scale); 0 0 to skip')
+    p.add_argument(
+        '--image-size',
+        type=int,
+        nargs=2,
+        default=[640, 853],
+        metavar=('H', 'W'),
+        help='image for the config\'s test mode (default: an '
+        'ADE20K image at the A-150 test scale); 0 0 to skip')
 
     p = sub.add_parser('compare', help='time two configs in alternation')
     p.add_argument('config_a')
     p.add_argument('config_b')
     _add_common(p)
-    p.add_argument('--repeats', type=int, default=5,
-                   help='timed runs of each model')
-    p.add_argument('--reference-sam', choices=['a', 'b', 'ab'], default=None,
-                   help='run SAM\'s TwoWayAttentionBlock (the slow path) in '
-                   'the SAM blocks of model a and/or b')
+    p.add_argument(
+        '--repeats', type=int, default=5, help='timed runs of each model')
+    p.add_argument(
+        '--reference-sam',
+        choices=['a', 'b', 'ab'],
+        default=None,
+        help='run SAM\'s TwoWayAttentionBlock (the slow path) in '
+        'the SAM blocks of model a and/or b')
     p.add_argument('--json', default=None)
 
     for name in ('model', '_model_one'):
-        m = sub.add_parser(name, help='inference time / peak memory'
-                           if name == 'model' else argparse.SUPPRESS)
+        m = sub.add_parser(
+            name,
+            help='inference time / peak memory'
+            if name == 'model' else argparse.SUPPRESS)
         m.add_argument('config')
         _add_common(m, classes_default=171)
-        m.add_argument('--chunks', type=int, nargs='+', default=[0, 32],
-                       help='class chunk sizes; 0 = whole vocabulary')
+        m.add_argument(
+            '--chunks',
+            type=int,
+            nargs='+',
+            default=[0, 32],
+            help='class chunk sizes; 0 = whole vocabulary')
         m.add_argument('--repeats', type=int, default=3)
 
     for name in ('train-memory', '_train_one'):
-        m = sub.add_parser(name, help='peak memory of a training step'
-                           if name == 'train-memory' else argparse.SUPPRESS)
+        m = sub.add_parser(
+            name,
+            help='peak memory of a training step'
+            if name == 'train-memory' else argparse.SUPPRESS)
         m.add_argument('config')
         _add_common(m, many=name == 'train-memory')
         m.add_argument('--batch-size', type=int, default=1)
-        m.add_argument('--amp', action='store_true',
-                       help='autocast (bf16 on CPU, fp16 on CUDA)')
+        m.add_argument(
+            '--amp',
+            action='store_true',
+            help='autocast (bf16 on CPU, fp16 on CUDA)')
         m.add_argument('--json', default=None)
 
     p = sub.add_parser('sam-block', help='fast SAM block vs SAM\'s layer')
@@ -560,8 +605,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--profile', action='store_true')
 
-    sub.add_parser('ppg', help='the PPG op (see tools/benchmark_ppg.py)',
-                   add_help=False)
+    sub.add_parser(
+        'ppg', help='the PPG op (see tools/benchmark_ppg.py)', add_help=False)
     return parser
 
 

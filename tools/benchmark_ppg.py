@@ -99,8 +99,11 @@ def main() -> None:
         type=int,
         default=5,
         help='timed runs of the batched implementations (median)')
-    parser.add_argument('--naive-repeats', type=int, default=1,
-                        help='timed runs of the per-map loop (median)')
+    parser.add_argument(
+        '--naive-repeats',
+        type=int,
+        default=1,
+        help='timed runs of the per-map loop (median)')
     parser.add_argument(
         '--sizes',
         type=int,
@@ -119,8 +122,11 @@ def main() -> None:
         '(realistic); '
         'dense: uniform random maps, about half the pixels foreground '
         '(worst case for the k-means)')
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: torch default)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (default: torch default)')
     parser.add_argument(
         '--json', default=None, help='write the results to this file')
     args = parser.parse_args()
@@ -191,10 +197,9 @@ def main() -> None:
               f'{r["ms_per_map"]:>8.3f} {r["speedup_vs_naive"]:>8.1f}x')
     for m in args.sizes:
         r = next(r for r in rows if r['maps'] == m)
-        print(
-            f'M={m}: {r["maps_with_foreground"]} maps with foreground, '
-            f'{r["mean_foreground_pixels"]:.1f} foreground pixels per map '
-            'on average')
+        print(f'M={m}: {r["maps_with_foreground"]} maps with foreground, '
+              f'{r["mean_foreground_pixels"]:.1f} foreground pixels per map '
+              'on average')
     if args.json:
         meta = dict(
             device=str(device),

@@ -18,12 +18,16 @@ CONFIG = osp.join(REPO, 'configs', 'escnet', 'escnet_tiny_synthetic.py')
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--work-dir', default=osp.join(
-        REPO, 'work_dirs', 'escnet_tiny_synthetic'))
-    parser.add_argument('--data-root', default=osp.join(REPO, 'data',
-                                                        'synthetic'))
-    parser.add_argument('--iters', type=int, default=None,
-                        help='training iterations (default: the config\'s)')
+    parser.add_argument(
+        '--work-dir',
+        default=osp.join(REPO, 'work_dirs', 'escnet_tiny_synthetic'))
+    parser.add_argument(
+        '--data-root', default=osp.join(REPO, 'data', 'synthetic'))
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=None,
+        help='training iterations (default: the config\'s)')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
 
@@ -36,8 +40,10 @@ def ensure_data(data_root: str, seed: int) -> None:
     subprocess.run([
         sys.executable,
         osp.join(REPO, 'tools', 'generate_synthetic_data.py'), '--out',
-        data_root, '--seed', str(seed)
-    ], check=True)
+        data_root, '--seed',
+        str(seed)
+    ],
+                   check=True)
 
 
 def build_cfg(args):

@@ -36,8 +36,8 @@ import numpy as np
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp',
                   '.ppm', '.pgm')
-OUTPUT_SUFFIXES = dict(labels='_labels.png', overlay='_overlay.png',
-                       summary='.json')
+OUTPUT_SUFFIXES = dict(
+    labels='_labels.png', overlay='_overlay.png', summary='.json')
 
 
 class CLIError(Exception):
@@ -49,11 +49,13 @@ class CLIError(Exception):
 def add_loading_args(parser: argparse.ArgumentParser) -> None:
     """Options shared with tools/webui.py: checkpoint trust and verbosity."""
     parser.add_argument(
-        '--trust-checkpoint', action='store_true',
+        '--trust-checkpoint',
+        action='store_true',
         help='unpickle the checkpoint fully (may run code from the file); '
         'by default only weights and metadata are read')
     parser.add_argument(
-        '--verbose', action='store_true',
+        '--verbose',
+        action='store_true',
         help='show the libraries\' log messages and warnings')
 
 
@@ -62,32 +64,47 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        'inputs', nargs='+', metavar='INPUT',
+        'inputs',
+        nargs='+',
+        metavar='INPUT',
         help='image files, folders (recursive) or glob patterns')
     parser.add_argument('--config', required=True, help='model config file')
-    parser.add_argument('--checkpoint', required=True,
-                        help='trained checkpoint (.pth)')
+    parser.add_argument(
+        '--checkpoint', required=True, help='trained checkpoint (.pth)')
     names = parser.add_mutually_exclusive_group()
     names.add_argument(
-        '--classes', nargs='+', metavar='NAME',
+        '--classes',
+        nargs='+',
+        metavar='NAME',
         help='class names, one shell word per class; a class with synonyms '
         'is one quoted word with commas: --classes cat sofa "wall, walls". '
         'Default: the classes stored in the checkpoint')
     names.add_argument(
-        '--classes-file', metavar='FILE',
+        '--classes-file',
+        metavar='FILE',
         help='text file with one class per line (synonyms after commas, '
         'e.g. "wall, walls"); empty lines are skipped')
     parser.add_argument('--out-dir', required=True, help='output folder')
-    parser.add_argument('--device', default=None,
-                        help='e.g. cpu, cuda:0 (default: cuda if available)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace existing outputs')
-    parser.add_argument('--no-overlay', action='store_true',
-                        help='write only the label maps and summaries')
-    parser.add_argument('--opacity', type=float, default=0.5,
-                        help='opacity of the colours in the overlay (0-1)')
     parser.add_argument(
-        '--chunk', type=int, default=None, metavar='N',
+        '--device',
+        default=None,
+        help='e.g. cpu, cuda:0 (default: cuda if available)')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='replace existing outputs')
+    parser.add_argument(
+        '--no-overlay',
+        action='store_true',
+        help='write only the label maps and summaries')
+    parser.add_argument(
+        '--opacity',
+        type=float,
+        default=0.5,
+        help='opacity of the colours in the overlay (0-1)')
+    parser.add_argument(
+        '--chunk',
+        type=int,
+        default=None,
+        metavar='N',
         help='run N classes at a time to bound memory '
         '(model.test_cfg.class_chunk_size)')
     add_loading_args(parser)
@@ -242,9 +259,12 @@ def quiet_libraries(enabled: bool = True):
             logger.setLevel(level)
 
 
-def build_inferencer(config: str, checkpoint: str,
-                     classes: Optional[List[str]], device: Optional[str],
-                     chunk: Optional[int], trust: bool = False):
+def build_inferencer(config: str,
+                     checkpoint: str,
+                     classes: Optional[List[str]],
+                     device: Optional[str],
+                     chunk: Optional[int],
+                     trust: bool = False):
     """An :class:`OpenVocabInferencer` whose checkpoint must fit the config.
 
     The checkpoint is read without unpickling code (unless ``trust``) and
@@ -258,7 +278,10 @@ def build_inferencer(config: str, checkpoint: str,
     from escnet_mmseg.utils import CheckpointError
     try:
         inferencer = OpenVocabInferencer(
-            config, weights=checkpoint, classes=classes, device=device,
+            config,
+            weights=checkpoint,
+            classes=classes,
+            device=device,
             trust_checkpoint=trust)
     except CheckpointError as e:
         raise CLIError(str(e)) from None
@@ -302,12 +325,18 @@ def summarize(labels: np.ndarray, classes: Sequence[str]) -> dict:
     counts = np.bincount(labels.ravel(), minlength=len(classes))
     total = int(labels.size)
     present = [
-        dict(id=int(i), name=classes[i], pixels=int(counts[i]),
-             share=round(float(counts[i]) / total, 6))
+        dict(
+            id=int(i),
+            name=classes[i],
+            pixels=int(counts[i]),
+            share=round(float(counts[i]) / total, 6))
         for i in np.argsort(-counts, kind='stable') if counts[i] > 0
     ]
-    return dict(height=int(labels.shape[0]), width=int(labels.shape[1]),
-                classes=list(classes), present=present)
+    return dict(
+        height=int(labels.shape[0]),
+        width=int(labels.shape[1]),
+        classes=list(classes),
+        present=present)
 
 
 def write_label_map(labels: np.ndarray, num_classes: int, path: str) -> None:
@@ -334,20 +363,26 @@ def draw_legend(height: int, summary: dict,
     rows = summary['present']
     row = int(np.clip(height / max(len(rows), 8), 14, 32))
     font = ImageFont.load_default(size=int(row * 0.7))
-    texts = [f'{primary_name(r["name"])}  {100 * r["share"]:.1f}%'
-             for r in rows]
+    texts = [
+        f'{primary_name(r["name"])}  {100 * r["share"]:.1f}%' for r in rows
+    ]
     probe = ImageDraw.Draw(Image.new('RGB', (1, 1)))
     text_w = max(probe.textlength(t, font=font) for t in texts)
     width = int(row * 1.6 + text_w + row * 0.5)
-    panel = Image.new('RGB', (width, max(height, row * len(rows) + row // 2)),
-                      'white')
+    panel = Image.new('RGB', (width, max(height,
+                                         row * len(rows) + row // 2)), 'white')
     draw = ImageDraw.Draw(panel)
     for i, (r, text) in enumerate(zip(rows, texts)):
         y = row // 4 + i * row
-        draw.rectangle([row // 4, y + row // 8, row // 4 + row * 3 // 4,
-                        y + row * 7 // 8], fill=tuple(palette[r['id']]),
+        draw.rectangle([
+            row // 4, y + row // 8, row // 4 + row * 3 // 4, y + row * 7 // 8
+        ],
+                       fill=tuple(palette[r['id']]),
                        outline='black')
-        draw.text((row * 1.3, y + row // 2), text, fill='black', font=font,
+        draw.text((row * 1.3, y + row // 2),
+                  text,
+                  fill='black',
+                  font=font,
                   anchor='lm')
     return np.asarray(panel)
 
@@ -376,8 +411,8 @@ def process(inferencer, path: str, outputs: Dict[str, str],
     os.makedirs(osp.dirname(outputs['labels']) or '.', exist_ok=True)
     write_label_map(labels, len(meta['classes']), outputs['labels'])
     if 'overlay' in outputs:
-        overlay = render_overlay(mmcv.bgr2rgb(image), labels, summary,
-                                 meta['palette'], opacity)
+        overlay = render_overlay(
+            mmcv.bgr2rgb(image), labels, summary, meta['palette'], opacity)
         mmcv.imwrite(mmcv.rgb2bgr(overlay), outputs['overlay'])
     with open(outputs['summary'], 'w') as f:
         json.dump(summary, f, indent=2)
@@ -386,14 +421,16 @@ def process(inferencer, path: str, outputs: Dict[str, str],
 
 # ----------------------------------------------------------------------------
 def run(args) -> int:
-    for what, path in (('config', args.config),
-                       ('checkpoint', args.checkpoint)):
+    for what, path in (('config', args.config), ('checkpoint',
+                                                 args.checkpoint)):
         if not osp.isfile(path):
             raise CLIError(f'{what} file not found: {path}')
     classes = read_class_names(args)
     images = collect_inputs(args.inputs, args.out_dir)
-    plan = [output_paths(args.out_dir, name, not args.no_overlay)
-            for _, name in images]
+    plan = [
+        output_paths(args.out_dir, name, not args.no_overlay)
+        for _, name in images
+    ]
     if not args.overwrite:
         refuse_existing(plan)
 
@@ -411,8 +448,10 @@ def run(args) -> int:
     done = len(images) - len(failures)
     print(f'{done} of {len(images)} images segmented into {args.out_dir}')
     if failures:
-        print(f'error: {len(failures)} of {len(images)} images failed: '
-              + '; '.join(failures), file=sys.stderr)
+        print(
+            f'error: {len(failures)} of {len(images)} images failed: ' +
+            '; '.join(failures),
+            file=sys.stderr)
         return 1
     return 0
 

@@ -190,8 +190,10 @@ def main(argv=None) -> int:
 
     if args.clip_checkpoint:
         if len(args.clip_model) != 1:
-            print('error: name the architecture of --clip-checkpoint with '
-                  'one --clip-model', file=sys.stderr)
+            print(
+                'error: name the architecture of --clip-checkpoint with '
+                'one --clip-model',
+                file=sys.stderr)
             return 1
         path, name = args.clip_checkpoint, args.clip_model[0]
         try:

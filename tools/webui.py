@@ -28,8 +28,7 @@ def default_examples() -> List[str]:
     """A real photograph shipped with matplotlib (a dependency of MMEngine)."""
     try:
         from matplotlib import cbook
-        path = str(cbook.get_sample_data('grace_hopper.jpg',
-                                         asfileobj=False))
+        path = str(cbook.get_sample_data('grace_hopper.jpg', asfileobj=False))
     except Exception:  # noqa: BLE001  no sample data: no example
         return []
     return [path] if osp.isfile(path) else []
@@ -41,8 +40,10 @@ def parse_names(text: str) -> List[str]:
     Raises:
         infer.CLIError: no names, an empty synonym or a duplicate.
     """
-    names = [n.strip() for line in (text or '').splitlines()
-             for n in line.split(';')]
+    names = [
+        n.strip() for line in (text or '').splitlines()
+        for n in line.split(';')
+    ]
     names = [n for n in names if n]
     if not names:
         raise infer.CLIError('type at least one class name')
@@ -87,7 +88,9 @@ class Segmenter:
     def names(self) -> List[str]:
         return list(self.inferencer.model.dataset_meta['classes'])
 
-    def segment(self, image: np.ndarray, names_text: str,
+    def segment(self,
+                image: np.ndarray,
+                names_text: str,
                 opacity: float = 0.5) -> Tuple[np.ndarray, str, dict]:
         """Painted RGB image, HTML legend and summary of one image.
 
@@ -122,25 +125,43 @@ def build_demo(segmenter: Segmenter, examples: Sequence[str]):
         gr.Markdown('## ESC-Net: segment an image with your own class names')
         with gr.Row():
             with gr.Column():
-                image = gr.Image(type='numpy', image_mode='RGB',
-                                 label='Image', elem_id='image', height=360)
-                names = gr.Textbox(value='\n'.join(segmenter.names), lines=6,
-                                   label=NAMES_HELP, elem_id='names')
-                opacity = gr.Slider(0, 1, value=0.5, step=0.05,
-                                    label='Opacity', elem_id='opacity')
-                button = gr.Button('Segment', variant='primary',
-                                   elem_id='segment')
+                image = gr.Image(
+                    type='numpy',
+                    image_mode='RGB',
+                    label='Image',
+                    elem_id='image',
+                    height=360)
+                names = gr.Textbox(
+                    value='\n'.join(segmenter.names),
+                    lines=6,
+                    label=NAMES_HELP,
+                    elem_id='names')
+                opacity = gr.Slider(
+                    0,
+                    1,
+                    value=0.5,
+                    step=0.05,
+                    label='Opacity',
+                    elem_id='opacity')
+                button = gr.Button(
+                    'Segment', variant='primary', elem_id='segment')
             with gr.Column():
-                overlay = gr.Image(type='numpy', label='Segmentation',
-                                   interactive=False, elem_id='overlay',
-                                   height=360)
+                overlay = gr.Image(
+                    type='numpy',
+                    label='Segmentation',
+                    interactive=False,
+                    elem_id='overlay',
+                    height=360)
                 legend = gr.HTML(elem_id='legend')
         if examples:
-            gr.Examples(examples=[[p] for p in examples], inputs=[image],
-                        label='Example images')
+            gr.Examples(
+                examples=[[p] for p in examples],
+                inputs=[image],
+                label='Example images')
         # One request at a time: the vocabulary is the model's state.
-        button.click(segmenter, [image, names, opacity], [overlay, legend],
-                     concurrency_limit=1)
+        button.click(
+            segmenter, [image, names, opacity], [overlay, legend],
+            concurrency_limit=1)
     return demo
 
 
@@ -149,16 +170,23 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', required=True, help='model config file')
-    parser.add_argument('--checkpoint', required=True,
-                        help='trained checkpoint (.pth)')
-    parser.add_argument('--port', type=int, default=7860)
-    parser.add_argument('--host', default='127.0.0.1',
-                        help='address to listen on (default: this machine '
-                        'only)')
-    parser.add_argument('--device', default=None,
-                        help='e.g. cpu, cuda:0 (default: cuda if available)')
     parser.add_argument(
-        '--example', nargs='*', default=None, metavar='IMG',
+        '--checkpoint', required=True, help='trained checkpoint (.pth)')
+    parser.add_argument('--port', type=int, default=7860)
+    parser.add_argument(
+        '--host',
+        default='127.0.0.1',
+        help='address to listen on (default: this machine '
+        'only)')
+    parser.add_argument(
+        '--device',
+        default=None,
+        help='e.g. cpu, cuda:0 (default: cuda if available)')
+    parser.add_argument(
+        '--example',
+        nargs='*',
+        default=None,
+        metavar='IMG',
         help='example images to offer (default: a photo shipped with '
         'matplotlib)')
     infer.add_loading_args(parser)
@@ -171,27 +199,30 @@ def main(argv=None) -> int:
     try:
         import gradio  # noqa: F401
     except ImportError:
-        print('error: the web demo needs Gradio: pip install -e ".[webui]"',
-              file=sys.stderr)
+        print(
+            'error: the web demo needs Gradio: pip install -e ".[webui]"',
+            file=sys.stderr)
         return 1
     with infer.quiet_libraries(not args.verbose):
         try:
-            for what, path in (('config', args.config),
-                               ('checkpoint', args.checkpoint)):
+            for what, path in (('config', args.config), ('checkpoint',
+                                                         args.checkpoint)):
                 if not osp.isfile(path):
                     raise infer.CLIError(f'{what} file not found: {path}')
             examples = default_examples() if args.example is None else [
                 p for p in args.example if osp.isfile(p)
             ]
-            inferencer = infer.build_inferencer(
-                args.config, args.checkpoint, None, args.device, None,
-                args.trust_checkpoint)
+            inferencer = infer.build_inferencer(args.config, args.checkpoint,
+                                                None, args.device, None,
+                                                args.trust_checkpoint)
         except Exception as e:  # noqa: BLE001  one line, never a traceback
             print(f'error: {e}', file=sys.stderr)
             return 1
         demo = build_demo(Segmenter(inferencer), examples)
         demo.queue().launch(
-            server_name=args.host, server_port=args.port, show_error=True,
+            server_name=args.host,
+            server_port=args.port,
+            show_error=True,
             allowed_paths=[osp.dirname(p) for p in examples])
     return 0
 

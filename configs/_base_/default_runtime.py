@@ -12,7 +12,8 @@ vis_backends = [dict(type='LocalVisBackend')]
 # (MMSeg's misc/browse_dataset.py hands it such views; see
 # docs/mmseg_tools.md).
 visualizer = dict(
-    type='ContiguousSegVisualizer', vis_backends=vis_backends,
+    type='ContiguousSegVisualizer',
+    vis_backends=vis_backends,
     name='visualizer')
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'

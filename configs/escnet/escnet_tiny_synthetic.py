@@ -17,7 +17,10 @@ model = dict(
                 image_size=64, layers=4, width=32, patch_size=8,
                 head_width=16),
             text_cfg=dict(
-                context_length=16, vocab_size=49408, width=32, heads=2,
+                context_length=16,
+                vocab_size=49408,
+                width=32,
+                heads=2,
                 layers=2)),
         pretrained=None,
         image_size=64,
@@ -52,10 +55,13 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=1.0, norm_type=2))
 max_iters = 600
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-         end=50),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=max_iters,
-         eta_min=1e-5)
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=False,
+        begin=50,
+        end=max_iters,
+        eta_min=1e-5)
 ]
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
@@ -66,8 +72,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=200,
-        max_keep_ckpts=2),
+        type='CheckpointHook', by_epoch=False, interval=200, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)

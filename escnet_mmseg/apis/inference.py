@@ -65,10 +65,11 @@ def init_model(config: Union[str, Path, Config],
     return model.to(device).eval()
 
 
-def set_vocabulary(model: nn.Module,
-                   classes: Sequence[str],
-                   palette: Optional[Palette] = None
-                   ) -> Tuple[List[str], List[List[int]]]:
+def set_vocabulary(
+        model: nn.Module,
+        classes: Sequence[str],
+        palette: Optional[Palette] = None
+) -> Tuple[List[str], List[List[int]]]:
     """Make ``model`` segment ``classes`` and paint them with ``palette``.
 
     Sets the model's vocabulary and its ``dataset_meta`` (which MMSeg's

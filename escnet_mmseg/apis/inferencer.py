@@ -50,8 +50,8 @@ class OpenVocabInferencer(MMSegInferencer):
                  scope: Optional[str] = 'mmseg',
                  trust_checkpoint: bool = False) -> None:
         self.trust_checkpoint = trust_checkpoint
-        super().__init__(model=model, weights=weights, device=device,
-                         scope=scope)
+        super().__init__(
+            model=model, weights=weights, device=device, scope=scope)
         if classes is None:
             meta = getattr(self.model, 'dataset_meta', None) or {}
             if not meta.get('classes'):
@@ -62,7 +62,9 @@ class OpenVocabInferencer(MMSegInferencer):
             palette = palette or meta.get('palette')
         self.set_vocabulary(classes, palette)
 
-    def _init_model(self, cfg: Config, weights: Optional[str],
+    def _init_model(self,
+                    cfg: Config,
+                    weights: Optional[str],
                     device: str = 'cpu') -> nn.Module:
         # MMEngine's version unpickles `weights` fully and loads it
         # non-strictly; this one reads it safely and refuses a mismatch.
@@ -72,8 +74,9 @@ class OpenVocabInferencer(MMSegInferencer):
         checkpoint = read_checkpoint(weights, self.trust_checkpoint)
         if not cfg:  # no config given: the one stored in the checkpoint
             cfg.update(
-                Config.fromstring(_stored_config(checkpoint, weights),
-                                  file_format='.py')._cfg_dict)
+                Config.fromstring(
+                    _stored_config(checkpoint, weights),
+                    file_format='.py')._cfg_dict)
         if cfg.model.get('pretrained') is not None:
             del cfg.model.pretrained
         model = MODELS.build(cfg.model)

@@ -28,8 +28,8 @@ from .voc import VOC20_CLASSES, PascalVOC20bDataset, PascalVOC20Dataset
 __all__ = [
     'ADE20K847Dataset', 'PascalContext459Dataset', 'PascalVOC20Dataset',
     'PascalVOC20bDataset', 'SyntheticShapesDataset', 'WideLabelSegDataset',
-    'LoadSegAnnotations16', 'generate_synthetic_dataset',
-    'ADE20K_847_CLASSES', 'ADE20K_847_ADE_IDS', 'PASCAL_CONTEXT_459_CLASSES',
-    'VOC20_CLASSES', 'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE', 'PROMPT_LISTS',
-    'load_prompts', 'dataset_prompts'
+    'LoadSegAnnotations16', 'generate_synthetic_dataset', 'ADE20K_847_CLASSES',
+    'ADE20K_847_ADE_IDS', 'PASCAL_CONTEXT_459_CLASSES', 'VOC20_CLASSES',
+    'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE', 'PROMPT_LISTS', 'load_prompts',
+    'dataset_prompts'
 ]

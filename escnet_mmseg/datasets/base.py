@@ -86,8 +86,8 @@ class WideLabelSegDataset(BaseSegDataset):
     def _local_files(self) -> bool:
         # The existence checks only make sense for local paths.
         args = self.backend_args or {}
-        return args.get('backend', 'local') == 'local' and not args.get(
-            'path_mapping')
+        return args.get('backend',
+                        'local') == 'local' and not args.get('path_mapping')
 
     def _require_dir(self, path: Optional[str], what: str) -> None:
         if not path or not self._local_files:

@@ -30,8 +30,7 @@ from functools import lru_cache
 from typing import Optional, Tuple
 
 CLASS_LIST_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'class_lists')
-PROMPT_LISTS = ('coco', 'ade150', 'ade847', 'pc59', 'pc459', 'voc20',
-                'voc20b')
+PROMPT_LISTS = ('coco', 'ade150', 'ade847', 'pc59', 'pc459', 'voc20', 'voc20b')
 
 # MMSeg's own dataset classes (which this package does not define) and the
 # prompt list of the benchmark they stand for.

@@ -73,11 +73,11 @@ def _shape_mask(cls: int, xs, ys, cx, cy, radius, angle) -> np.ndarray:
     if cls == CIRCLE:
         return (xs - cx)**2 + (ys - cy)**2 <= radius**2
     if cls == SQUARE:
-        return _polygon_mask(xs, ys,
-                             _regular_polygon(cx, cy, radius, 4, angle))
+        return _polygon_mask(xs, ys, _regular_polygon(cx, cy, radius, 4,
+                                                      angle))
     if cls == TRIANGLE:
-        return _polygon_mask(
-            xs, ys, _regular_polygon(cx, cy, radius * 1.15, 3, angle))
+        return _polygon_mask(xs, ys,
+                             _regular_polygon(cx, cy, radius * 1.15, 3, angle))
     if cls == STAR:
         return _polygon_mask(
             xs, ys,
@@ -184,8 +184,8 @@ def generate_synthetic_dataset(out_dir: str,
             img, label = render_sample(rng, size)
             _save_png(img, osp.join(img_dir, f'{i:05d}.png'))
             _save_png(label, osp.join(ann_dir, f'{i:05d}.png'))
-            for c, n in enumerate(np.bincount(label.ravel(),
-                                              minlength=len(pixel_counts))):
+            for c, n in enumerate(
+                    np.bincount(label.ravel(), minlength=len(pixel_counts))):
                 pixel_counts[c] += int(n)
 
     meta = dict(

@@ -94,7 +94,9 @@ class VocabularyHook(Hook):
     def before_train(self, runner) -> None:
         self._set(runner, runner.train_dataloader, 'train')
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
         if data_batch and data_batch.get('data_samples'):
             model = _segmentor(runner)

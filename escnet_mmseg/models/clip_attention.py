@@ -56,8 +56,8 @@ def _pack_qkv_state(module, state_dict, prefix, local_metadata) -> None:
         state_dict[prefix + 'in_proj_weight'] = torch.cat(parts)
 
 
-def _split_qkv_state(state_dict, prefix, local_metadata, strict,
-                     missing_keys, unexpected_keys, error_msgs) -> None:
+def _split_qkv_state(state_dict, prefix, local_metadata, strict, missing_keys,
+                     unexpected_keys, error_msgs) -> None:
     """load pre-hook: a packed ``in_proj_weight`` fills the three weights
     (a wrong size surfaces as a shape mismatch of ``q_proj_weight``...)."""
     key = prefix + 'in_proj_weight'

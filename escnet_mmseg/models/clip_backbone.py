@@ -169,8 +169,8 @@ class CLIPBackbone(BaseModule):
         self.pretrained = pretrained
         visual = self.clip.visual
         num_layers = len(visual.transformer.resblocks)
-        if len(out_indices) != 2 or not all(
-                0 <= i < num_layers for i in out_indices):
+        if len(out_indices) != 2 or not all(0 <= i < num_layers
+                                            for i in out_indices):
             raise ValueError(f'out_indices must be two block indices in '
                              f'[0, {num_layers}), got {tuple(out_indices)}')
         self.out_indices = tuple(out_indices)
@@ -193,10 +193,9 @@ class CLIPBackbone(BaseModule):
         blocks with nn.MultiheadAttention, CLS-token pooling after
         ``ln_post``."""
         blocks = visual.transformer.resblocks
-        if not (getattr(visual.transformer, 'batch_first', False)
-                and all(isinstance(getattr(b, 'attn', None),
-                                   nn.MultiheadAttention) for b in blocks)
-                and getattr(visual, 'attn_pool', None) is None
+        if not (getattr(visual.transformer, 'batch_first', False) and all(
+                isinstance(getattr(b, 'attn', None), nn.MultiheadAttention)
+                for b in blocks) and getattr(visual, 'attn_pool', None) is None
                 and not getattr(visual, 'final_ln_after_pool', False)
                 and getattr(visual, 'pool_type', 'tok') == 'tok'):
             raise ValueError(
@@ -236,8 +235,10 @@ class CLIPBackbone(BaseModule):
 
     def text_parameters(self) -> List[torch.nn.Parameter]:
         """Parameters of the text tower (everything but ``visual``)."""
-        return [p for n, p in self.clip.named_parameters()
-                if not n.startswith('visual.') and n != 'logit_scale']
+        return [
+            p for n, p in self.clip.named_parameters()
+            if not n.startswith('visual.') and n != 'logit_scale'
+        ]
 
     def forward(self, inputs: Tensor) -> Dict[str, object]:
         """Dense image features.

@@ -142,9 +142,10 @@ class ESCBlock(BaseModule):
             Tensor: Z_k of the chunk (B, T_chunk, C, h, w).
         """
         args = (corr[:, classes], ctx.visual, ctx.text_all[classes],
-                ctx.text_all, {k: v[:, classes]
-                               for k, v in prompts.items()},
-                ctx.prompt_encoder, ctx.image_pe)
+                ctx.text_all, {
+                    k: v[:, classes]
+                    for k, v in prompts.items()
+                }, ctx.prompt_encoder, ctx.image_pe)
         if self.with_cp and self.training and torch.is_grad_enabled():
             return cp.checkpoint(self._forward, *args, use_reentrant=False)
         return self._forward(*args)

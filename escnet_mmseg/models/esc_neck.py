@@ -102,12 +102,17 @@ class ESCNeck(BaseModule):
         self.prompt_encoder = (
             build_prompt_encoder(sam_dims, self.grid_size)
             if use_sam_block else None)
-        ppg = dict(type='PseudoPromptGenerator', num_points=num_points,
-                   alpha=alpha, iters=kmeans_iters, softmax_over=softmax_over)
+        ppg = dict(
+            type='PseudoPromptGenerator',
+            num_points=num_points,
+            alpha=alpha,
+            iters=kmeans_iters,
+            softmax_over=softmax_over)
         self.blocks = nn.ModuleList()
         for k in range(num_blocks):
             sam_block = dict(
-                embed_dims=sam_dims, num_heads=sam_num_heads,
+                embed_dims=sam_dims,
+                num_heads=sam_num_heads,
                 mlp_dim=sam_mlp_dim,
                 # SAM's layer 0 skips the query PE in its self-attention.
                 skip_first_layer_pe=sam_layer_ids[k] == 0,
@@ -158,8 +163,9 @@ class ESCNeck(BaseModule):
             raise ValueError(f'ESCNeck was built for a {self.grid_size} grid '
                              f'but got features of {tuple(visual.shape[-2:])}')
         corr = cosine_correlation(visual, text).unsqueeze(2)
-        image_pe = (self.prompt_encoder.get_dense_pe()
-                    if self.prompt_encoder is not None else None)
+        image_pe = (
+            self.prompt_encoder.get_dense_pe()
+            if self.prompt_encoder is not None else None)
         ctx = BlockContext(visual, text, self.prompt_encoder, image_pe)
         chunks = class_chunks(text.shape[0], class_chunk_size)
         for block in self.blocks:

@@ -341,15 +341,18 @@ class ESCNet(EncoderDecoder):
                     else (2, )
                 p = p.flip(dims=dims)
             p = resize(
-                p, size=meta['ori_shape'], mode='bilinear',
+                p,
+                size=meta['ori_shape'],
+                mode='bilinear',
                 align_corners=False)[0]
             if p.shape[0] > 1:
                 pred = p.argmax(dim=0, keepdim=True)
             else:
                 pred = (p > self.decode_head.threshold).to(p)
             # Clamped so that no logit is infinite.
-            logits = torch.logit(p, eps=1e-6) if sigmoid else p.clamp_min(
-                torch.finfo(p.dtype).tiny).log()
+            logits = torch.logit(
+                p, eps=1e-6) if sigmoid else p.clamp_min(
+                    torch.finfo(p.dtype).tiny).log()
             sample.set_data({
                 'seg_logits': PixelData(data=logits),
                 'pred_sem_seg': PixelData(data=pred)

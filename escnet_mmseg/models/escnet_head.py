@@ -39,9 +39,8 @@ class UpBlock(nn.Module):
         align_corners (bool): ``align_corners`` of the bilinear upsampling.
     """
 
-    def __init__(self, in_channels: int, skip_channels: int,
-                 out_channels: int, num_groups: int,
-                 align_corners: bool) -> None:
+    def __init__(self, in_channels: int, skip_channels: int, out_channels: int,
+                 num_groups: int, align_corners: bool) -> None:
         super().__init__()
         self.align_corners = align_corners
         norm_cfg = dict(type='GN', num_groups=num_groups, requires_grad=True)
@@ -204,8 +203,8 @@ class ESCNetHead(BaseDecodeHead):
         self.up_blocks = nn.ModuleList([
             UpBlock(in_channels, skip_channels[0], decoder_channels[0],
                     num_groups, align_corners),
-            UpBlock(decoder_channels[0], skip_channels[1],
-                    decoder_channels[1], num_groups, align_corners),
+            UpBlock(decoder_channels[0], skip_channels[1], decoder_channels[1],
+                    num_groups, align_corners),
         ])
         # Replaces BaseDecodeHead's 1x1 `conv_seg` (and its dropout) so that
         # `cls_seg` keeps a meaning: one logit per class from the shared
@@ -220,9 +219,9 @@ class ESCNetHead(BaseDecodeHead):
         Test-time probabilities are then ``sigmoid(logits)`` per class,
         otherwise ``softmax`` over the classes.
         """
-        losses = (self.loss_decode if isinstance(self.loss_decode,
-                                                 nn.ModuleList) else
-                  [self.loss_decode])
+        losses = (
+            self.loss_decode if isinstance(self.loss_decode, nn.ModuleList)
+            else [self.loss_decode])
         return any(getattr(loss, 'use_sigmoid', False) for loss in losses)
 
     def _skip_terms(self, skips: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
@@ -256,8 +255,9 @@ class ESCNetHead(BaseDecodeHead):
         x = corr
         use_cp = self.with_cp and self.training and torch.is_grad_enabled()
         for block, term in zip(self.up_blocks, skip_terms):
-            x = (cp.checkpoint(block, x, term, use_reentrant=False)
-                 if use_cp else block(x, term))
+            x = (
+                cp.checkpoint(block, x, term, use_reentrant=False)
+                if use_cp else block(x, term))
         B, t = x.shape[:2]
         logits = self.cls_seg(x.flatten(0, 1))
         return logits.view(B, t, *logits.shape[-2:])

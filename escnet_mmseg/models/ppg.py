@@ -74,11 +74,11 @@ class PseudoPromptGenerator(BaseModule):
         b, t, h, w = logits.shape
         # Half-precision logits (AMP) are upcast: the softmax and the logit of
         # the mask prompt need the range.
-        prob = self.probabilities(
-            logits if logits.dtype == torch.float64 else logits.float())
-        labels, points, valid = pseudo_prompts(
-            prob.detach().flatten(0, 1), self.alpha, self.num_points,
-            self.iters)
+        prob = self.probabilities(logits if logits.dtype ==
+                                  torch.float64 else logits.float())
+        labels, points, valid = pseudo_prompts(prob.detach().flatten(0, 1),
+                                               self.alpha, self.num_points,
+                                               self.iters)
         region = (labels >= 0).view(b, t, h, w)
         mask = torch.logit((prob * region).clamp(self.mask_eps,
                                                  1 - self.mask_eps))

@@ -48,8 +48,8 @@ def cluster_boxes(labels: Tensor, points: Tensor, width: int) -> Tensor:
     k = points.shape[1]
     idx = torch.arange(labels.shape[1], device=labels.device)
     xy = torch.stack([idx % width, idx // width], dim=-1).to(points)  # (hw, 2)
-    member = labels.unsqueeze(1) == torch.arange(k, device=labels.device)[
-        None, :, None]  # (M, K, hw)
+    member = labels.unsqueeze(1) == torch.arange(
+        k, device=labels.device)[None, :, None]  # (M, K, hw)
     big = torch.finfo(points.dtype).max
     lo = torch.where(member[..., None], xy, big).amin(dim=2)
     hi = torch.where(member[..., None], xy, -big).amax(dim=2)
@@ -164,8 +164,12 @@ def _encode(prompt_encoder: PromptEncoder, prompts: Dict[str, Tensor],
         corners = grid_to_sam_coords(boxes.reshape(b * t * k, 4))
         sparse.append(
             prompt_encoder._embed_boxes(corners).reshape(b * t, 2 * k, -1))
-    sparse = torch.cat(sparse, dim=1) if sparse else torch.empty(
-        b * t, 0, prompt_encoder.embed_dim, device=prompts['points'].device)
+    sparse = torch.cat(
+        sparse, dim=1) if sparse else torch.empty(
+            b * t,
+            0,
+            prompt_encoder.embed_dim,
+            device=prompts['points'].device)
     if masks is None:
         return sparse, DenseEmbedding(None, None,
                                       prompt_encoder.no_mask_embed.weight[0])
@@ -258,8 +262,8 @@ def _token_to_image(attn: Attention, q_in: Tensor, image: Tensor, pe: Tensor,
     return attn.out_proj(out.permute(0, 1, 3, 2, 4).reshape(bt, n, h * d))
 
 
-def _image_to_token(attn: Attention, k_in: Tensor, v_in: Tensor,
-                    image: Tensor, pe: Tensor, maps: Optional[Tensor],
+def _image_to_token(attn: Attention, k_in: Tensor, v_in: Tensor, image: Tensor,
+                    pe: Tensor, maps: Optional[Tensor],
                     weight: Optional[Tensor]) -> Tensor:
     """``keys + cross_attn_image_to_token(keys + pe, k_in, v_in)``, SAM's
     residual before ``norm4``, with ``keys = image + maps @ weight.T``.
@@ -313,8 +317,8 @@ def _image_to_token(attn: Attention, k_in: Tensor, v_in: Tensor,
         if weight is None:  # an explicit dense embedding: keep it intact
             keys = torch.baddbmm(dense, scores.transpose(1, 2), values)
         else:  # a fresh product, updated in place
-            keys = (dense @ weight.t()).baddbmm_(scores.transpose(1, 2),
-                                                 values)
+            keys = (dense @ weight.t()).baddbmm_(
+                scores.transpose(1, 2), values)
     keys.view(b, t, length, dims).add_(
         (image + attn.out_proj.bias).unsqueeze(1))
     return keys
@@ -368,8 +372,8 @@ class SAMBlock(BaseModule):
         return torch.cat([tokens.reshape(b * t, 1, -1), sparse], dim=1)
 
     def forward(self, visual: Tensor, text: Tensor, sparse: Tensor,
-                dense: Union[Tensor, DenseEmbedding],
-                image_pe: Tensor) -> Tensor:
+                dense: Union[Tensor,
+                             DenseEmbedding], image_pe: Tensor) -> Tensor:
         """Refine the image features once per class.
 
         Computes exactly SAM's ``TwoWayAttentionBlock`` (see
@@ -411,8 +415,8 @@ class SAMBlock(BaseModule):
         q = queries if layer.skip_first_layer_pe else queries + query_pe
         out = sa.out_proj(
             _attend(sa, sa.q_proj(q), sa.k_proj(q), sa.v_proj(queries)))
-        queries = layer.norm1(
-            out if layer.skip_first_layer_pe else queries + out)
+        queries = layer.norm1(out if layer.skip_first_layer_pe else queries +
+                              out)
 
         # Tokens attend to the image tokens, then the MLP.
         out = _token_to_image(layer.cross_attn_token_to_image,

@@ -104,7 +104,8 @@ def fuse_views(probs: Tensor, out_size: Size, crop_size: Size, stride: Size,
     windows = probs[:num]
     cols = windows.flatten(1).T.unsqueeze(0)  # (1, T*kh*kw, L)
     summed = F.fold(cols, out_size, kernel_size=crop_size, stride=stride)
-    ones = torch.ones((1, 1, *out_size), dtype=probs.dtype,
+    ones = torch.ones((1, 1, *out_size),
+                      dtype=probs.dtype,
                       device=probs.device)
     count = F.fold(
         F.unfold(ones, kernel_size=crop_size, stride=stride),

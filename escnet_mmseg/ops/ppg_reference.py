@@ -94,9 +94,8 @@ def check_inputs(prob: Tensor,
             that the exact int64 distance comparison could overflow.
     """
     if prob.dim() != 3:
-        raise ValueError(
-            'prob must be a 3-D tensor (M, h, w), got shape '
-            f'{tuple(prob.shape)}')
+        raise ValueError('prob must be a 3-D tensor (M, h, w), got shape '
+                         f'{tuple(prob.shape)}')
     if not prob.is_floating_point():
         raise ValueError(
             f'prob must be a floating point tensor, got {prob.dtype}')
@@ -140,8 +139,10 @@ def _masked_argmax(values: Tensor, mask: Tensor, key: Tensor,
         low = torch.tensor(
             float('-inf'), dtype=values.dtype, device=values.device)
     else:
-        low = torch.tensor(torch.iinfo(values.dtype).min, dtype=values.dtype,
-                           device=values.device)
+        low = torch.tensor(
+            torch.iinfo(values.dtype).min,
+            dtype=values.dtype,
+            device=values.device)
     peak = torch.where(mask, values, low).amax(dim=1, keepdim=True)
     # Explicit lowest-key tie-break instead of relying on argmax's backend
     # behaviour.

@@ -196,7 +196,16 @@ def pseudo_prompts_triton(prob: Tensor,
         with torch.cuda.device(
                 p.device) if p.is_cuda else contextlib.nullcontext():
             _ppg_kernel[(m, )](
-                p, labels, points, valid, n, w, float32_threshold(alpha),
-                K=num_points, ITERS=int(iters), NB=nb, KB=kb,
+                p,
+                labels,
+                points,
+                valid,
+                n,
+                w,
+                float32_threshold(alpha),
+                K=num_points,
+                ITERS=int(iters),
+                NB=nb,
+                KB=kb,
                 num_warps=4 if nb <= 1024 else 8)
     return labels, points, valid.bool()

@@ -52,9 +52,10 @@ def pseudo_prompts(prob: Tensor,
         - ``valid`` (M, K) bool, False only for slots that cannot be filled
           (``h*w < K``); their points are ``(0, 0)``.
     """
-    use_triton = (HAS_TRITON and prob.device.type == 'cuda' and prob.dim() == 3
-                  and prob.shape[1] * prob.shape[2] <= MAX_MAP_SIZE
-                  and num_points <= MAX_POINTS)
+    use_triton = (
+        HAS_TRITON and prob.device.type == 'cuda' and prob.dim() == 3
+        and prob.shape[1] * prob.shape[2] <= MAX_MAP_SIZE
+        and num_points <= MAX_POINTS)
     if use_triton:
         return pseudo_prompts_triton(prob, alpha, num_points, iters)
     # Beyond the kernel's limits CUDA falls back to the (identical) batched

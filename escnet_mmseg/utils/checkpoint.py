@@ -126,21 +126,21 @@ def load_into(module: nn.Module,
         k for k in state if k not in own and not any(
             k.startswith(p) for p in ignore_unexpected))
     if missing or unexpected:
-        raise KeyError(
-            f'{source}: missing keys {missing[:20]}'
-            f'{" ..." if len(missing) > 20 else ""}; '
-            f'unexpected keys {unexpected[:20]}'
-            f'{" ..." if len(unexpected) > 20 else ""}')
-    wrong = [f'{k}: checkpoint {tuple(state[k].shape)} vs model '
-             f'{tuple(v.shape)}' for k, v in own.items()
-             if state[k].shape != v.shape]
+        raise KeyError(f'{source}: missing keys {missing[:20]}'
+                       f'{" ..." if len(missing) > 20 else ""}; '
+                       f'unexpected keys {unexpected[:20]}'
+                       f'{" ..." if len(unexpected) > 20 else ""}')
+    wrong = [
+        f'{k}: checkpoint {tuple(state[k].shape)} vs model '
+        f'{tuple(v.shape)}' for k, v in own.items()
+        if state[k].shape != v.shape
+    ]
     if wrong:
         raise ValueError(f'{source}: shape mismatch: {wrong[:10]}')
     module.load_state_dict({k: state[k] for k in own}, strict=True)
 
 
-def load_sam_checkpoint(path: str,
-                        prompt_encoder: Optional[nn.Module],
+def load_sam_checkpoint(path: str, prompt_encoder: Optional[nn.Module],
                         blocks: Mapping[int, Iterable[nn.Module]]) -> None:
     """Load SAM's prompt encoder and two-way attention layers.
 

@@ -141,9 +141,8 @@ def read_checkpoint(filename: str,
             hint = '' if trust else (
                 ' (not a torch checkpoint, or one that needs '
                 '--trust-checkpoint)')
-            raise CheckpointError(
-                f'cannot read checkpoint {filename}{hint}: '
-                f'{_last_line(exc)}') from None
+            raise CheckpointError(f'cannot read checkpoint {filename}{hint}: '
+                                  f'{_last_line(exc)}') from None
         raise CheckpointError(
             f'refusing to load {filename}: it contains a `{refused}` object, '
             f'and unpickling that type may run code. Only weights, the '
@@ -155,9 +154,8 @@ def read_checkpoint(filename: str,
             f'cannot read checkpoint {filename} (truncated or not a torch '
             f'checkpoint?): {_first_line(exc)}') from None
     if not isinstance(checkpoint, Mapping):
-        raise CheckpointError(
-            f'{filename} is not a checkpoint: it holds a '
-            f'{type(checkpoint).__name__}, not a dict')
+        raise CheckpointError(f'{filename} is not a checkpoint: it holds a '
+                              f'{type(checkpoint).__name__}, not a dict')
     return checkpoint
 
 
@@ -172,9 +170,10 @@ def _last_line(exc: BaseException) -> str:
     return lines[-1].strip()[:300] if lines else _first_line(exc)
 
 
-def model_state_dict(checkpoint: Mapping,
-                     revise_keys: Sequence[Tuple[str, str]] = (
-                         DEFAULT_REVISE_KEYS)) -> 'OrderedDict':
+def model_state_dict(
+    checkpoint: Mapping,
+    revise_keys: Sequence[Tuple[str, str]] = (DEFAULT_REVISE_KEYS)
+) -> 'OrderedDict':
     """The model weights of a checkpoint, keys revised as MMEngine does."""
     state = checkpoint.get('state_dict', checkpoint)
     for pattern, repl in revise_keys:
@@ -227,8 +226,8 @@ def check_model_keys(model: nn.Module, state: Mapping[str, torch.Tensor],
                         f'({_keys(wrong)})')
     if problems:
         raise CheckpointError(
-            f'checkpoint {filename} does not fit the model of this config: '
-            + '; '.join(problems) + '. Was it trained with another config?')
+            f'checkpoint {filename} does not fit the model of this config: ' +
+            '; '.join(problems) + '. Was it trained with another config?')
 
 
 def load_checkpoint_strict(model: nn.Module,

@@ -39,12 +39,13 @@ class StrictCheckpointRunner(Runner):
         finally:
             self._resuming = False
 
-    def load_checkpoint(self,
-                        filename: str,
-                        map_location: Union[str, Callable] = 'cpu',
-                        strict: bool = True,
-                        revise_keys: Sequence[Tuple[str, str]] = (
-                            DEFAULT_REVISE_KEYS)) -> dict:
+    def load_checkpoint(
+        self,
+        filename: str,
+        map_location: Union[str, Callable] = 'cpu',
+        strict: bool = True,
+        revise_keys: Sequence[Tuple[str, str]] = (DEFAULT_REVISE_KEYS)
+    ) -> dict:
         """Load ``filename`` into the model; refuse what does not fit.
 
         ``strict`` is ignored: loading is always strict.
@@ -57,7 +58,9 @@ class StrictCheckpointRunner(Runner):
         checkpoint = read_checkpoint(filename, trust, map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         load_checkpoint_strict(
-            self.model, filename, revise_keys=revise_keys,
+            self.model,
+            filename,
+            revise_keys=revise_keys,
             checkpoint=checkpoint)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')

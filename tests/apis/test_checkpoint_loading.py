@@ -26,10 +26,9 @@ def ckpt(tmp_path_factory):
     good = write_checkpoint(d / 'good.pth')
     truncated = d / 'truncated.pth'
     truncated.write_bytes(good.read_bytes()[:good.stat().st_size // 2])
-    other = write_checkpoint(d / 'one_block.pth', one_block_model_cfg(),
-                             training_state=False)
-    return SimpleNamespace(dir=d, good=good, truncated=truncated,
-                           other=other)
+    other = write_checkpoint(
+        d / 'one_block.pth', one_block_model_cfg(), training_state=False)
+    return SimpleNamespace(dir=d, good=good, truncated=truncated, other=other)
 
 
 def _weights(model):
@@ -62,8 +61,7 @@ def test_a_training_checkpoint_loads_without_trust(ckpt):
 
 def test_planted_code_never_runs_unless_trusted(ckpt, tmp_path):
     marker = tmp_path / 'pwned'
-    planted = plant(ckpt.good, tmp_path / 'planted.pth',
-                    note=Planted(marker))
+    planted = plant(ckpt.good, tmp_path / 'planted.pth', note=Planted(marker))
     with pytest.raises(CheckpointError) as err:
         read_checkpoint(str(planted))
     assert str(planted) in str(err.value)
@@ -71,11 +69,10 @@ def test_planted_code_never_runs_unless_trusted(ckpt, tmp_path):
     assert '--trust-checkpoint' in str(err.value)
     model = build_tiny_model(vocabulary=None)
     before = _weights(model)
-    for load in (
-            lambda: load_checkpoint_strict(model, str(planted)),
-            lambda: init_model(TINY_CONFIG, str(planted), device='cpu'),
-            lambda: OpenVocabInferencer(
-                str(TINY_CONFIG), weights=str(planted), device='cpu')):
+    for load in (lambda: load_checkpoint_strict(model, str(planted)),
+                 lambda: init_model(TINY_CONFIG, str(planted), device='cpu'),
+                 lambda: OpenVocabInferencer(
+                     str(TINY_CONFIG), weights=str(planted), device='cpu')):
         with pytest.raises(CheckpointError, match='builtins.exec'):
             load()
         assert not marker.exists()
@@ -86,13 +83,13 @@ def test_planted_code_never_runs_unless_trusted(ckpt, tmp_path):
 
 
 def test_other_types_need_trust(ckpt, tmp_path):
-    path = plant(ckpt.good, tmp_path / 'args.pth',
-                 args=argparse.Namespace(lr=0.1))
+    path = plant(
+        ckpt.good, tmp_path / 'args.pth', args=argparse.Namespace(lr=0.1))
     with pytest.raises(CheckpointError, match='`argparse.Namespace`'):
         read_checkpoint(str(path))
     assert read_checkpoint(str(path), trust=True)['args'].lr == 0.1
-    model = init_model(TINY_CONFIG, str(path), device='cpu',
-                       trust_checkpoint=True)
+    model = init_model(
+        TINY_CONFIG, str(path), device='cpu', trust_checkpoint=True)
     assert model.vocabulary == NAMES
 
 
@@ -139,14 +136,16 @@ def test_a_checkpoint_of_another_model_is_refused(ckpt, tmp_path):
     with pytest.raises(CheckpointError, match='does not fit'):
         init_model(TINY_CONFIG, str(ckpt.other), device='cpu')
     with pytest.raises(CheckpointError, match='does not fit'):
-        OpenVocabInferencer(str(TINY_CONFIG), weights=str(ckpt.other),
-                            device='cpu')
+        OpenVocabInferencer(
+            str(TINY_CONFIG), weights=str(ckpt.other), device='cpu')
 
 
 def test_ddp_prefixed_keys_load(ckpt, tmp_path):
     state = torch.load(ckpt.good, weights_only=False)
     state['state_dict'] = {
-        'module.' + k: v for k, v in state['state_dict'].items()}
+        'module.' + k: v
+        for k, v in state['state_dict'].items()
+    }
     torch.save(state, tmp_path / 'ddp.pth')
     model = build_tiny_model(vocabulary=None, seed=1)
     load_checkpoint_strict(model, str(tmp_path / 'ddp.pth'))
@@ -164,13 +163,13 @@ def test_mmseg_init_model_inference_and_show(ckpt, tmp_path):
     result = inference_model(model, IMAGE)
     assert result.seg_logits.data.shape == (len(NAMES), 48, 56)
     out = tmp_path / 'vis.png'
-    painted = show_result_pyplot(model, IMAGE, result, show=False,
-                                 out_file=str(out))
+    painted = show_result_pyplot(
+        model, IMAGE, result, show=False, out_file=str(out))
     assert out.is_file() and painted.shape == (48, 56, 3)
     # the strict loader gives the same model
     ours = init_model(TINY_CONFIG, str(ckpt.good), device='cpu')
-    assert torch.equal(inference_model(ours, IMAGE).seg_logits.data,
-                       result.seg_logits.data)
+    assert torch.equal(
+        inference_model(ours, IMAGE).seg_logits.data, result.seg_logits.data)
     # another vocabulary, painted with its own palette
     classes, palette = set_vocabulary(model, ['sky', 'ground, floor'])
     assert model.vocabulary == ('sky', 'ground, floor')
@@ -184,8 +183,8 @@ def test_mmseg_init_model_inference_and_show(ckpt, tmp_path):
 
 
 def test_inferencer_reads_the_config_from_the_checkpoint(ckpt):
-    inferencer = OpenVocabInferencer(None, weights=str(ckpt.good),
-                                     device='cpu')
+    inferencer = OpenVocabInferencer(
+        None, weights=str(ckpt.good), device='cpu')
     assert inferencer.model.vocabulary == NAMES
     result = inferencer(IMAGE, return_datasamples=True)
     assert result.seg_logits.data.shape == (len(NAMES), 48, 56)

@@ -38,8 +38,8 @@ def image_shape(name):
 def test_dataset_config_test_split_builds(tiny_datasets, name):
     cfg = Config.fromfile(DATASET_CFG.format(name))
     assert cfg.data_root.startswith('data/')
-    assert cfg.test_evaluator.type == ('PromptIoUMetric' if name == 'voc-20b'
-                                       else 'IoUMetric')
+    assert cfg.test_evaluator.type == ('PromptIoUMetric'
+                                       if name == 'voc-20b' else 'IoUMetric')
     assert cfg.test_evaluator.iou_metrics == ['mIoU']
     assert cfg.val_dataloader.batch_size == 1
     ds = build_with_root(cfg.test_dataloader.dataset, tiny_datasets[name])
@@ -131,8 +131,9 @@ def test_runtime_and_schedule():
     assert sch.optimizer.lr == 2e-4 and sch.optimizer.weight_decay == 1e-4
     keys = sch.optim_wrapper.paramwise_cfg.custom_keys
     assert keys.backbone.lr_mult == 0.01  # CLIP
-    assert any(k.startswith('sam_block') and v.lr_mult == 0.01
-               for k, v in keys.items())  # pretrained SAM layers
+    assert any(
+        k.startswith('sam_block') and v.lr_mult == 0.01
+        for k, v in keys.items())  # pretrained SAM layers
     assert sch.optim_wrapper.clip_grad.max_norm > 0
     assert sch.param_scheduler[0].type == 'CosineAnnealingLR'
     assert sch.param_scheduler[0].end == 80000
@@ -207,7 +208,9 @@ def test_eval_configs(tiny_datasets, backbone, bench):
 def test_no_config_reads_another_with_config_fromfile():
     """Configs are composed from `_base_` lists and overrides only."""
     import subprocess
-    res = subprocess.run(['grep', '-r', 'Config.fromfile',
-                          osp.join(REPO, 'configs')],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        ['grep', '-r', 'Config.fromfile',
+         osp.join(REPO, 'configs')],
+        capture_output=True,
+        text=True)
     assert res.returncode == 1, res.stdout  # grep: 1 = no match

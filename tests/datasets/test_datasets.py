@@ -17,12 +17,11 @@ from tests.datasets.tiny_data import LABEL_VALUES, label_map
 
 NEW_DATASETS = {
     # config name -> (type, constructor kwargs relative to data_root)
-    'ade20k-847':
-    ('ADE20K847Dataset',
-     dict(
-         data_prefix=dict(
-             img_path='images_detectron2/validation',
-             seg_map_path='annotations_detectron2/validation'))),
+    'ade20k-847': ('ADE20K847Dataset',
+                   dict(
+                       data_prefix=dict(
+                           img_path='images_detectron2/validation',
+                           seg_map_path='annotations_detectron2/validation'))),
     'pascal-context-459':
     ('PascalContext459Dataset',
      dict(
@@ -41,11 +40,11 @@ NEW_DATASETS = {
                         img_path='JPEGImages',
                         seg_map_path='SegmentationClass'),
                     ann_file='ImageSets/Segmentation/val.txt')),
-    'synthetic': ('SyntheticShapesDataset',
-                  dict(
-                      data_prefix=dict(
-                          img_path='img_dir/val',
-                          seg_map_path='ann_dir/val'))),
+    'synthetic':
+    ('SyntheticShapesDataset',
+     dict(
+         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'))
+     ),
 }
 
 LOAD16 = [dict(type='LoadSegAnnotations16'), dict(type='PackSegInputs')]
@@ -115,8 +114,8 @@ def test_pc459_lists_annotated_images_only(tiny_datasets):
     assert names == ['2008_000001.jpg', '2008_000002.jpg']
 
 
-@pytest.mark.parametrize('name,num_classes',
-                         [('ade20k-847', 847), ('pascal-context-459', 459)])
+@pytest.mark.parametrize('name,num_classes', [('ade20k-847', 847),
+                                              ('pascal-context-459', 459)])
 def test_16bit_labels_survive_loading_and_packing(tiny_datasets, name,
                                                   num_classes):
     ds = build(name, tiny_datasets[name], LOAD16)
@@ -184,8 +183,8 @@ def test_out_of_range_label_is_reported(tiny_datasets):
     root = tiny_datasets['ade20k-847']
     path = osp.join(root, 'annotations_detectron2', 'validation',
                     'ADE_val_00000002.tif')
-    Image.fromarray(
-        label_map([0, 900], np.random.default_rng(0), np.uint16)).save(path)
+    Image.fromarray(label_map([0, 900], np.random.default_rng(0),
+                              np.uint16)).save(path)
     ds = build('ade20k-847', root, LOAD16)
     ds[0]
     with pytest.raises(ValueError, match=r'ADE_val_00000002\.tif.*900'):
@@ -242,7 +241,9 @@ def test_voc20_and_voc20b_label_encodings(tiny_datasets):
 def test_class_subset_uses_16bit_ignore(tiny_datasets):
     classes = (ADE20K_847_CLASSES[300], ADE20K_847_CLASSES[846])
     ds = build(
-        'ade20k-847', tiny_datasets['ade20k-847'], LOAD16,
+        'ade20k-847',
+        tiny_datasets['ade20k-847'],
+        LOAD16,
         metainfo=dict(classes=classes))
     assert ds.label_map[300] == 0 and ds.label_map[846] == 1
     assert ds.label_map[0] == 65535
@@ -263,9 +264,9 @@ def test_reduce_zero_label_keeps_the_empty_value(tmp_path, dtype):
     arr = np.array([[0, 1, 2], [3, empty, 0]], dtype=dtype)
     path = str(tmp_path / 'label.png')
     Image.fromarray(arr).save(path)
-    out = LoadSegAnnotations16()(
-        dict(seg_map_path=path, reduce_zero_label=True,
-             seg_fields=[]))['gt_seg_map']
+    out = LoadSegAnnotations16()(dict(
+        seg_map_path=path, reduce_zero_label=True,
+        seg_fields=[]))['gt_seg_map']
     assert out.dtype == dtype
     np.testing.assert_array_equal(out, [[empty, 0, 1], [2, empty, empty]])
 

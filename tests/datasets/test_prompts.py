@@ -17,8 +17,8 @@ from escnet_mmseg.datasets.prompts import (CLASS_LIST_DIR, PROMPT_LISTS,
 from escnet_mmseg.engine import dataset_vocabulary
 
 DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data')
-LENGTHS = dict(coco=171, ade150=150, ade847=847, pc59=59, pc459=459,
-               voc20=20, voc20b=59)
+LENGTHS = dict(
+    coco=171, ade150=150, ade847=847, pc59=59, pc459=459, voc20=20, voc20b=59)
 
 
 def _stored_checksums():
@@ -120,8 +120,9 @@ def test_vocabulary_of_mmseg_datasets_is_the_prompt_list():
 
 def test_vocabulary_checks_prompt_count():
     assert dataset_vocabulary(_Fake(classes=('a', 'b'))) == ('a', 'b')
-    assert dataset_vocabulary(_Fake(classes=('a', ), prompts=('x', 'y'),
-                                    prompt_to_label=(0, 0))) == ('x', 'y')
+    assert dataset_vocabulary(
+        _Fake(classes=('a', ), prompts=('x', 'y'),
+              prompt_to_label=(0, 0))) == ('x', 'y')
     with pytest.raises(ValueError, match='3 prompts but 2 classes'):
         dataset_vocabulary(_Fake(classes=('a', 'b'), prompts=('x', 'y', 'z')))
     with pytest.raises(ValueError, match='prompt_to_label'):

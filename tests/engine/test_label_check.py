@@ -18,8 +18,9 @@ def _batch(label_value, path='ann/a.png'):
 
 
 def _runner():
-    model = SimpleNamespace(vocabulary=('sky', 'grass'),
-                            decode_head=SimpleNamespace(ignore_index=255))
+    model = SimpleNamespace(
+        vocabulary=('sky', 'grass'),
+        decode_head=SimpleNamespace(ignore_index=255))
     model.set_vocabulary = lambda names: None
     # wrapped as DDP wraps it
     return SimpleNamespace(model=SimpleNamespace(module=model))
@@ -32,8 +33,9 @@ def test_labels_of_the_vocabulary_pass(value):
 
 @pytest.mark.parametrize('value', [2, -1])
 def test_label_outside_the_vocabulary_names_the_file(value):
-    with pytest.raises(ValueError,
-                       match=f'label {value} in ann/a.png is outside the '
-                       'vocabulary of 2 classes and is not the ignore '
-                       'index 255'):
+    with pytest.raises(
+            ValueError,
+            match=f'label {value} in ann/a.png is outside the '
+            'vocabulary of 2 classes and is not the ignore '
+            'index 255'):
         VocabularyHook().before_train_iter(_runner(), 0, _batch(value))

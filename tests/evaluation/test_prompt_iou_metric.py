@@ -30,8 +30,9 @@ def _table_rows(monkeypatch, metric):
                         lambda msg, *a, **k: logged.append(str(msg)))
     metrics = metric.compute_metrics(metric.results)
     table = [m for m in logged if 'Class' in m and 'IoU' in m][0]
-    rows = [r for r in table.splitlines()
-            if r.startswith('|') and 'Class' not in r]
+    rows = [
+        r for r in table.splitlines() if r.startswith('|') and 'Class' not in r
+    ]
     return metrics, rows
 
 
@@ -53,8 +54,8 @@ def test_pas20b_context_prompts_count_as_background(monkeypatch):
     metrics, rows = _table_rows(monkeypatch, metric)
     assert len(rows) == 21
     assert rows[0].split('|')[1].strip() == 'background'
-    assert metrics['mIoU'] == pytest.approx(100 * (0.5 + 2 / 3 + 0.5) / 3,
-                                            abs=0.01)
+    assert metrics['mIoU'] == pytest.approx(
+        100 * (0.5 + 2 / 3 + 0.5) / 3, abs=0.01)
 
 
 def test_without_prompt_to_label_it_is_iou_metric():

@@ -46,8 +46,8 @@ def test_head_loss_resizes_and_ignores(ignore_index):
         label[label == 255] = ignore_index
     losses = head.loss(inputs, samples, train_cfg=None)
     assert set(losses) == {'loss_bce', 'acc_seg'}
-    logits = F.interpolate(head(inputs), size=(30, 26), mode='bilinear',
-                           align_corners=False)
+    logits = F.interpolate(
+        head(inputs), size=(30, 26), mode='bilinear', align_corners=False)
     labels = torch.cat([s.gt_sem_seg.data for s in samples])
     target = torch.zeros_like(logits)
     for c in range(T):

@@ -31,8 +31,11 @@ def upstream(tmp_path_factory):
     torch.save(clip.state_dict(), tmp / 'clip.pt')
     sam = tiny_sam()
     write_sam_checkpoint(tmp / 'sam.pth', sam)
-    return dict(clip=clip, sam=sam, clip_path=str(tmp / 'clip.pt'),
-                sam_path=str(tmp / 'sam.pth'))
+    return dict(
+        clip=clip,
+        sam=sam,
+        clip_path=str(tmp / 'clip.pt'),
+        sam_path=str(tmp / 'sam.pth'))
 
 
 def _model(upstream, **neck):
@@ -49,8 +52,10 @@ class Recorder:
         self.handles = []
 
     def watch(self, name, module):
+
         def hook(mod, args, output):
             self.calls[name].append((args, output))
+
         self.handles.append(module.register_forward_hook(hook))
 
     def remove(self):
@@ -96,16 +101,17 @@ def _grid(tokens, h, w):
     return tokens[:, 1:].transpose(1, 2).reshape(tokens.shape[0], -1, h, w)
 
 
-def test_clip_skips_are_open_clip_blocks_and_stage0_takes_the_deeper(
-        upstream):
+def test_clip_skips_are_open_clip_blocks_and_stage0_takes_the_deeper(upstream):
     model = _model(upstream)
     head = model.decode_head
-    ups = {m.stride[0]: m for m in head.modules()
-           if isinstance(m, nn.ConvTranspose2d)}
+    ups = {
+        m.stride[0]: m
+        for m in head.modules() if isinstance(m, nn.ConvTranspose2d)
+    }
     assert sorted(ups) == [2, 4]  # 2h for stage 0, 4h for stage 1
     images = _images()
-    calls = _run(model, images, dict(backbone=model.backbone,
-                                     stage0=ups[2], stage1=ups[4]))
+    calls = _run(model, images,
+                 dict(backbone=model.backbone, stage0=ups[2], stage1=ups[4]))
     shallow_i, deep_i = model.backbone.out_indices
     assert shallow_i < deep_i
     with torch.no_grad():
@@ -125,8 +131,8 @@ def test_cosine_correlation_and_block0_logit_scale(upstream):
     # the configured tau is CLIP's
     assert tiny_model_cfg()['neck'].get('logit_scale', 100.0) == LOGIT_SCALE
     block0 = model.neck.blocks[0]
-    calls = _run(model, _images(), dict(neck=model.neck, ppg=block0.ppg,
-                                        vlf=block0.vlf))
+    calls = _run(model, _images(),
+                 dict(neck=model.neck, ppg=block0.ppg, vlf=block0.vlf))
     visual, text = calls['neck'][0][0][:2]
     dot = torch.einsum('bchw,tc->bthw', visual, text)
     norm = visual.norm(dim=1)[:, None] * text.norm(dim=1)[None, :, None, None]
@@ -168,16 +174,18 @@ def _sam_reference(sam_block, layer, prompt_encoder, visual, text, prompts,
     sparse = []
     if 'points' in types:
         # With a box SAM adds no padding point; the K point tokens come first.
-        s, _ = prompt_encoder(points=pts, masks=None,
-                              boxes=None if boxes is None else boxes[:1])
+        s, _ = prompt_encoder(
+            points=pts, masks=None, boxes=None if boxes is None else boxes[:1])
         sparse.append(s[:, :k] if boxes is not None else s)
     if boxes is not None:
         s, _ = prompt_encoder(points=None, boxes=boxes, masks=None)
         sparse.append(s.reshape(1, 2 * k, -1))  # 2 corner tokens per box
     mask = None
     if 'masks' in types:
-        mask = F.interpolate(prompts['mask_prompt'][b, t][None, None],
-                             size=(4 * h, 4 * w), mode='bilinear')
+        mask = F.interpolate(
+            prompts['mask_prompt'][b, t][None, None],
+            size=(4 * h, 4 * w),
+            mode='bilinear')
     _, dense = prompt_encoder(points=None, boxes=None, masks=mask)
     text_token = sam_block.text_proj(text[t])[None, None]
     queries = torch.cat([text_token] + sparse, dim=1)

@@ -23,8 +23,12 @@ def clip_file(tmp_path_factory):
 
 
 def _backbone(cfg, path, **kw):
-    backbone = CLIPBackbone(model_cfg=cfg, pretrained=str(path),
-                            out_indices=(1, 2), quick_gelu=False, **kw)
+    backbone = CLIPBackbone(
+        model_cfg=cfg,
+        pretrained=str(path),
+        out_indices=(1, 2),
+        quick_gelu=False,
+        **kw)
     backbone.init_weights()
     return backbone.eval()
 
@@ -108,6 +112,7 @@ def test_layer_scale_is_applied(clip_file):
     base = dense_block_forward(last, x)
 
     class Scale(torch.nn.Module):
+
         def forward(self, t):
             return 0.0 * t
 
@@ -121,5 +126,8 @@ def test_layer_scale_is_applied(clip_file):
 def test_bad_mode_is_named():
     cfg = tiny_model_cfg()['backbone']['model_cfg']
     with pytest.raises(ValueError, match='last_block'):
-        CLIPBackbone(model_cfg=cfg, pretrained=None, out_indices=(1, 2),
-                     last_block='cls')
+        CLIPBackbone(
+            model_cfg=cfg,
+            pretrained=None,
+            out_indices=(1, 2),
+            last_block='cls')

@@ -14,8 +14,7 @@ from escnet_mmseg.models import CLIPBackbone
 from tests.models.test_escnet import _samples
 from tests.tiny import NAMES, REPO, build_tiny_model, tiny_cfg, tiny_open_clip
 
-SCHEDULE = osp.join(REPO, 'configs', '_base_', 'schedules',
-                    'schedule_80k.py')
+SCHEDULE = osp.join(REPO, 'configs', '_base_', 'schedules', 'schedule_80k.py')
 
 
 def _attention_cfg():
@@ -49,27 +48,31 @@ def _train(model, steps=3, seed=0):
         labels = torch.randint(0, len(NAMES), (2, 64, 64))
         labels[:, :4] = 255
         losses = model.loss(torch.randn(2, 3, 64, 64), _samples(labels))
-        wrapper.update_params(sum(v for k, v in losses.items()
-                                  if 'loss' in k))
+        wrapper.update_params(sum(v for k, v in losses.items() if 'loss' in k))
     return wrapper
 
 
 def test_trainable_clip_parameters_are_q_and_v():
     model = build_tiny_model(_attention_cfg())
-    trainable = {n for n, p in model.backbone.named_parameters()
-                 if p.requires_grad}
-    expected = {f'{prefix}.resblocks.{i}.attn.{w}'
-                for prefix, layers in (('clip.visual.transformer', 4),
-                                       ('clip.transformer', 2))
-                for i in range(layers)
-                for w in ('q_proj_weight', 'v_proj_weight')}
+    trainable = {
+        n
+        for n, p in model.backbone.named_parameters() if p.requires_grad
+    }
+    expected = {
+        f'{prefix}.resblocks.{i}.attn.{w}'
+        for prefix, layers in (('clip.visual.transformer', 4),
+                               ('clip.transformer', 2))
+        for i in range(layers)
+        for w in ('q_proj_weight', 'v_proj_weight')
+    }
     assert trainable == expected
     # The real schedule trains them at lr x 0.01.
-    wrapper = build_optim_wrapper(
-        model, Config.fromfile(SCHEDULE).optim_wrapper)
+    wrapper = build_optim_wrapper(model,
+                                  Config.fromfile(SCHEDULE).optim_wrapper)
     q = model.backbone.clip.visual.transformer.resblocks[0].attn.q_proj_weight
-    group = next(g for g in wrapper.optimizer.param_groups
-                 if any(p is q for p in g['params']))
+    group = next(
+        g for g in wrapper.optimizer.param_groups
+        if any(p is q for p in g['params']))
     assert group['lr'] == pytest.approx(2e-4 * 0.01)
 
 
@@ -96,8 +99,11 @@ def test_adamw_moves_only_q_and_v():
                 changed.append(f'{tag}.{w}')
     # Every Q and V moved, except the last visual block's Q: its dense pass
     # reads only the value path (as in CAT-Seg), so Q gets no gradient.
-    expected = {f'{tag}.{w}' for tag, _ in _attn_layers(model.backbone)
-                for w in ('q_proj_weight', 'v_proj_weight')}
+    expected = {
+        f'{tag}.{w}'
+        for tag, _ in _attn_layers(model.backbone)
+        for w in ('q_proj_weight', 'v_proj_weight')
+    }
     assert set(changed) == expected - {'visual.3.q_proj_weight'}
     # The rest of the network trained too.
     assert not torch.equal(before['decode_head.conv_seg.weight'],
@@ -112,8 +118,9 @@ def test_checkpoint_round_trip(tmp_path):
     # open_clip's layout: one packed in_proj_weight per attention layer.
     key = 'backbone.clip.visual.transformer.resblocks.0.attn.'
     assert key + 'in_proj_weight' in state
-    assert not any(k.endswith(('q_proj_weight', 'k_proj_weight',
-                               'v_proj_weight')) for k in state)
+    assert not any(
+        k.endswith(('q_proj_weight', 'k_proj_weight', 'v_proj_weight'))
+        for k in state)
     path = str(tmp_path / 'iter_3.pth')
     save_checkpoint(dict(state_dict=state), path)
     images = torch.randn(2, 3, 64, 64)
@@ -136,9 +143,12 @@ def test_open_clip_state_dict_loads(tmp_path):
     ref = tiny_open_clip(cfg)
     path = tmp_path / 'open_clip_tiny.pt'
     torch.save(ref.state_dict(), path)
-    backbone = CLIPBackbone(model_cfg=cfg, pretrained=str(path),
-                            out_indices=(1, 2), quick_gelu=False,
-                            finetune='attention')
+    backbone = CLIPBackbone(
+        model_cfg=cfg,
+        pretrained=str(path),
+        out_indices=(1, 2),
+        quick_gelu=False,
+        finetune='attention')
     backbone.init_weights()
     ref_blocks = ([b.attn for b in ref.visual.transformer.resblocks] +
                   [b.attn for b in ref.transformer.resblocks])

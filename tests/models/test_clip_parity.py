@@ -21,8 +21,8 @@ def clip_file(tmp_path_factory):
 
 def _backbone(cfg, path, **kw):
     kw.setdefault('out_indices', (1, 2))
-    backbone = CLIPBackbone(model_cfg=cfg, pretrained=str(path),
-                            quick_gelu=False, **kw)
+    backbone = CLIPBackbone(
+        model_cfg=cfg, pretrained=str(path), quick_gelu=False, **kw)
     backbone.init_weights()
     return backbone.eval()
 
@@ -117,20 +117,23 @@ def test_bad_clip_checkpoint_is_named(tmp_path, clip_file):
 
 def test_finetune_modes_select_parameters():
     cfg = tiny_model_cfg()['backbone']['model_cfg']
-    attn = CLIPBackbone(model_cfg=cfg, pretrained=None, out_indices=(1, 2),
-                        finetune='attention')
+    attn = CLIPBackbone(
+        model_cfg=cfg,
+        pretrained=None,
+        out_indices=(1, 2),
+        finetune='attention')
     trainable = {n for n, p in attn.named_parameters() if p.requires_grad}
     assert trainable and all(
         n.endswith(('.attn.q_proj_weight', '.attn.v_proj_weight'))
         for n in trainable)
     assert any(n.startswith('clip.visual.') for n in trainable)
     assert any(n.startswith('clip.transformer.') for n in trainable)
-    frozen = CLIPBackbone(model_cfg=cfg, pretrained=None, out_indices=(1, 2),
-                          finetune='none')
+    frozen = CLIPBackbone(
+        model_cfg=cfg, pretrained=None, out_indices=(1, 2), finetune='none')
     assert not any(p.requires_grad for p in frozen.parameters())
     with pytest.raises(ValueError, match='finetune'):
-        CLIPBackbone(model_cfg=cfg, pretrained=None, out_indices=(1, 2),
-                     finetune='mlp')
+        CLIPBackbone(
+            model_cfg=cfg, pretrained=None, out_indices=(1, 2), finetune='mlp')
 
 
 def test_pretrained_tag_goes_through_open_clip_download(monkeypatch, tmp_path):

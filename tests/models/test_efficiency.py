@@ -13,8 +13,8 @@ def _samples(n, size=64, classes=len(NAMES), seed=0):
     gen = torch.Generator().manual_seed(seed)
     out = []
     for _ in range(n):
-        s = SegDataSample(metainfo=dict(img_shape=(size, size),
-                                        pad_shape=(size, size)))
+        s = SegDataSample(
+            metainfo=dict(img_shape=(size, size), pad_shape=(size, size)))
         s.gt_sem_seg = PixelData(
             data=torch.randint(0, classes, (1, size, size), generator=gen))
         out.append(s)
@@ -34,8 +34,10 @@ def _grads(with_cp: bool):
     losses = model.loss(images, _samples(2))
     loss, _ = model.parse_losses(losses)
     loss.backward()
-    grads = {n: p.grad for n, p in model.named_parameters()
-             if p.grad is not None}
+    grads = {
+        n: p.grad
+        for n, p in model.named_parameters() if p.grad is not None
+    }
     return loss.detach(), grads, len(calls)
 
 
@@ -117,8 +119,11 @@ def test_bf16_autocast_keeps_ppg_and_class_attention_float32(model):
     finally:
         handle.remove()
         del attn.text_summary
-    assert seen == dict(ppg_prob=torch.float32, ppg_mask=torch.float32,
-                        kv=torch.float32, k_sum=torch.float32)
+    assert seen == dict(
+        ppg_prob=torch.float32,
+        ppg_mask=torch.float32,
+        kv=torch.float32,
+        k_sum=torch.float32)
 
 
 @pytest.mark.parametrize('backend', [

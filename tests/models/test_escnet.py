@@ -58,8 +58,13 @@ def test_slide_inference_uses_vocabulary_size(model):
     model.set_vocabulary(['sky', 'star'])
     model.test_cfg.update(mode='slide', crop_size=(64, 64), stride=(48, 48))
     try:
-        metas = [dict(ori_shape=(96, 80), img_shape=(96, 80),
-                      pad_shape=(96, 80), padding_size=[0, 0, 0, 0])]
+        metas = [
+            dict(
+                ori_shape=(96, 80),
+                img_shape=(96, 80),
+                pad_shape=(96, 80),
+                padding_size=[0, 0, 0, 0])
+        ]
         with torch.no_grad():
             seg = model.inference(torch.randn(1, 3, 96, 80), metas)
     finally:
@@ -71,8 +76,11 @@ def _samples(labels):
     samples = []
     for label in labels:
         s = SegDataSample(gt_sem_seg=PixelData(data=label[None]))
-        s.set_metainfo(dict(img_shape=label.shape, pad_shape=label.shape,
-                            ori_shape=label.shape))
+        s.set_metainfo(
+            dict(
+                img_shape=label.shape,
+                pad_shape=label.shape,
+                ori_shape=label.shape))
         samples.append(s)
     return samples
 

@@ -138,8 +138,10 @@ def test_loss_varying_vocabulary(use_sigmoid):
 
 
 def test_loss_ignores_ignore_index():
-    head = make_head(loss_decode=dict(
-        type='CrossEntropyLoss', loss_weight=1.0, avg_non_ignore=True)).train()
+    head = make_head(
+        loss_decode=dict(
+            type='CrossEntropyLoss', loss_weight=1.0,
+            avg_non_ignore=True)).train()
     inputs = make_inputs(B=1, T=3)
     samples = make_samples(1, 24, 20, 3)
     loss = head.loss(inputs, samples, train_cfg=None)['loss_ce']

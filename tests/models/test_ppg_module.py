@@ -73,8 +73,8 @@ def test_half_precision_logits_are_computed_in_float32():
     # In float16, 1 - 1e-4 rounds to 1 and the logit would be inf.
     assert torch.isfinite(out['mask_prompt']).all()
     top = torch.tensor((1 - EPS) / EPS).log()
-    assert torch.allclose(out['mask_prompt'][0, 0, :2], top.expand(2, 4),
-                          atol=1e-3)
+    assert torch.allclose(
+        out['mask_prompt'][0, 0, :2], top.expand(2, 4), atol=1e-3)
     assert torch.allclose(out['mask_prompt'], _expected_mask(prob), atol=1e-4)
 
 

@@ -26,8 +26,8 @@ def sam():
 
 def _sam_block(sam, layer_id: int) -> SAMBlock:
     torch.manual_seed(layer_id)
-    block = SAMBlock(E, C, DIMS, num_heads=2, mlp_dim=64,
-                     skip_first_layer_pe=layer_id == 0)
+    block = SAMBlock(
+        E, C, DIMS, num_heads=2, mlp_dim=64, skip_first_layer_pe=layer_id == 0)
     block.layer.load_state_dict(
         sam.mask_decoder.transformer.layers[layer_id].state_dict())
     with torch.no_grad():  # non-default projections
@@ -57,8 +57,10 @@ def _sam_reference(sam, block, visual, text, prompts, types):
         points = (grid_to_sam_coords(prompts['points'].flatten(0, 1)),
                   prompts['point_labels'].flatten(0, 1))
     if 'masks' in types:
-        masks = F.interpolate(prompts['mask_prompt'].flatten(0, 1)[:, None],
-                              size=(4 * GRID, 4 * GRID), mode='bilinear')
+        masks = F.interpolate(
+            prompts['mask_prompt'].flatten(0, 1)[:, None],
+            size=(4 * GRID, 4 * GRID),
+            mode='bilinear')
     sparse, dense = pe(points=points, boxes=None, masks=masks)
     if 'boxes' in types:  # K boxes per class; SAM pads points only without
         box = cluster_boxes(prompts['labels'].flatten(0, 1),
@@ -72,19 +74,19 @@ def _sam_reference(sam, block, visual, text, prompts, types):
     tokens = block.text_proj(text).repeat(b, 1)[:, None]
     queries = torch.cat([tokens, sparse], dim=1)
     key_pe = pe.get_dense_pe().flatten(2).transpose(1, 2)
-    layer = sam.mask_decoder.transformer.layers[
-        0 if block.layer.skip_first_layer_pe else 1]
+    layer = sam.mask_decoder.transformer.layers[0 if block.layer.
+                                                skip_first_layer_pe else 1]
     _, keys = layer(queries, keys, query_pe=queries, key_pe=key_pe)
     out = block.out_proj(keys.transpose(1, 2).reshape(b * t, -1, GRID, GRID))
     return out.view(b, t, -1, GRID, GRID)
 
 
 @pytest.mark.parametrize('layer_id', [0, 1])
-@pytest.mark.parametrize('types', [('points', 'masks'), ('points', ),
-                                   ('boxes', ), ('points', 'boxes'),
-                                   ('boxes', 'masks'),
-                                   ('points', 'boxes', 'masks')],
-                         ids='+'.join)
+@pytest.mark.parametrize(
+    'types', [('points', 'masks'), ('points', ), ('boxes', ),
+              ('points', 'boxes'), ('boxes', 'masks'),
+              ('points', 'boxes', 'masks')],
+    ids='+'.join)
 def test_fast_forward_equals_sam_layer(sam, layer_id, types):
     block = _sam_block(sam, layer_id)
     b, t = 2, 5
@@ -93,8 +95,8 @@ def test_fast_forward_equals_sam_layer(sam, layer_id, types):
     prompts = _prompts(b, t)
     with torch.no_grad():
         want = _sam_reference(sam, block, visual, text, prompts, types)
-        sparse, dense = encode_prompts(sam.prompt_encoder, prompts, types,
-                                       factored=True)
+        sparse, dense = encode_prompts(
+            sam.prompt_encoder, prompts, types, factored=True)
         assert isinstance(dense, DenseEmbedding)
         assert (dense.maps is None) == ('masks' not in types)
         got = block(visual, text, sparse, dense,
@@ -114,11 +116,11 @@ def test_fast_forward_equals_sam_layer(sam, layer_id, types):
 def test_factored_dense_materializes_as_sam(sam):
     prompts = _prompts(1, 4, seed=5)
     for types in (('masks', ), ('points', )):
-        _, dense = encode_prompts(sam.prompt_encoder, prompts, types,
-                                  factored=True)
+        _, dense = encode_prompts(
+            sam.prompt_encoder, prompts, types, factored=True)
         _, want = encode_prompts(sam.prompt_encoder, prompts, types)
-        assert torch.allclose(dense.materialize(4, (GRID, GRID)), want,
-                              atol=1e-6)
+        assert torch.allclose(
+            dense.materialize(4, (GRID, GRID)), want, atol=1e-6)
 
 
 def test_gradients_equal_sam_layer(sam):
@@ -132,8 +134,8 @@ def test_gradients_equal_sam_layer(sam):
     grads = []
     for fast in (True, False):
         block.zero_grad()
-        sparse, dense = encode_prompts(sam.prompt_encoder, prompts, types,
-                                       factored=fast)
+        sparse, dense = encode_prompts(
+            sam.prompt_encoder, prompts, types, factored=fast)
         fn = block if fast else block.forward_reference
         fn(visual, text, sparse, dense,
            sam.prompt_encoder.get_dense_pe()).square().sum().backward()
@@ -142,9 +144,9 @@ def test_gradients_equal_sam_layer(sam):
         assert torch.allclose(g, grads[1][name], rtol=1e-4, atol=1e-5), name
 
 
-@pytest.mark.parametrize('types', [('points', 'masks'), ('boxes', ),
-                                   ('points', 'boxes', 'masks')],
-                         ids='+'.join)
+@pytest.mark.parametrize(
+    'types', [('points', 'masks'), ('boxes', ), ('points', 'boxes', 'masks')],
+    ids='+'.join)
 def test_model_output_unchanged(tmp_path, types):
     """The whole tiny model with the fast SAM blocks equals the model run
     with SAM's TwoWayAttentionBlock (the implementation before)."""

@@ -46,8 +46,10 @@ def test_prompt_encoding_equals_sam(sam_and_model):
         points=(grid_to_sam_coords(prompts['points'].flatten(0, 1)),
                 prompts['point_labels'].flatten(0, 1)),
         boxes=None,
-        masks=F.interpolate(prompts['mask_prompt'].flatten(0, 1)[:, None],
-                            size=(4 * h, 4 * w), mode='bilinear'))
+        masks=F.interpolate(
+            prompts['mask_prompt'].flatten(0, 1)[:, None],
+            size=(4 * h, 4 * w),
+            mode='bilinear'))
     assert sparse.shape == (b * t, k + 1, 32)  # SAM's padding point
     assert (sparse - ref_sparse).abs().max() <= TOL
     assert (dense - ref_dense).abs().max() <= TOL

@@ -39,8 +39,13 @@ def model(request):
 def _set_mode(model, **extra):
     model.test_cfg = copy.deepcopy(model.test_cfg)
     model.test_cfg.update(
-        mode='slide_global', out_size=OUT, crop_size=CROP, stride=STRIDE,
-        global_view=True, class_chunk_size=None, max_classes=None)
+        mode='slide_global',
+        out_size=OUT,
+        crop_size=CROP,
+        stride=STRIDE,
+        global_view=True,
+        class_chunk_size=None,
+        max_classes=None)
     model.test_cfg.update(extra)
 
 
@@ -54,15 +59,15 @@ def _run_view(model, view):
     """One view alone, whole-image path, logits upsampled to the window."""
     with torch.no_grad():
         logits = model._forward(view[None])
-    logits = F.interpolate(logits, size=CROP, mode='bilinear',
-                           align_corners=False)
+    logits = F.interpolate(
+        logits, size=CROP, mode='bilinear', align_corners=False)
     return _probs(model, logits)[0]
 
 
 def reference(model, image, ori_shape):
     """CAT-Seg's inference_sliding_window, written with loops."""
-    big = F.interpolate(image[None], size=OUT, mode='bilinear',
-                        align_corners=False)[0]
+    big = F.interpolate(
+        image[None], size=OUT, mode='bilinear', align_corners=False)[0]
     total = torch.zeros(len(model.vocabulary), *OUT)
     count = torch.zeros(OUT)
     for y in range(0, OUT[0] - CROP[0] + 1, STRIDE[0]):
@@ -70,22 +75,28 @@ def reference(model, image, ori_shape):
             window = big[:, y:y + CROP[0], x:x + CROP[1]]
             total[:, y:y + CROP[0], x:x + CROP[1]] += _run_view(model, window)
             count[y:y + CROP[0], x:x + CROP[1]] += 1
-    whole = F.interpolate(image[None], size=CROP, mode='bilinear',
-                          align_corners=False)[0]
+    whole = F.interpolate(
+        image[None], size=CROP, mode='bilinear', align_corners=False)[0]
     global_probs = F.interpolate(
-        _run_view(model, whole)[None], size=OUT, mode='bilinear',
+        _run_view(model, whole)[None],
+        size=OUT,
+        mode='bilinear',
         align_corners=False)[0]
     fused = (total / count + global_probs) / 2
-    return F.interpolate(fused[None], size=ori_shape, mode='bilinear',
-                         align_corners=False)[0]
+    return F.interpolate(
+        fused[None], size=ori_shape, mode='bilinear', align_corners=False)[0]
 
 
 def _sample(img_shape, ori_shape, flip=False):
     sample = SegDataSample()
     sample.set_metainfo(
-        dict(img_shape=img_shape, ori_shape=ori_shape,
-             pad_shape=img_shape, padding_size=[0, 0, 0, 0], flip=flip,
-             flip_direction='horizontal' if flip else None))
+        dict(
+            img_shape=img_shape,
+            ori_shape=ori_shape,
+            pad_shape=img_shape,
+            padding_size=[0, 0, 0, 0],
+            flip=flip,
+            flip_direction='horizontal' if flip else None))
     return sample
 
 
@@ -109,8 +120,8 @@ def test_inference_returns_fused_probabilities_at_out_size(model):
     torch.manual_seed(1)
     image = torch.randn(3, 40, 72)
     _set_mode(model)
-    meta = dict(img_shape=(40, 72), ori_shape=(40, 72),
-                padding_size=[0, 0, 0, 0])
+    meta = dict(
+        img_shape=(40, 72), ori_shape=(40, 72), padding_size=[0, 0, 0, 0])
     with torch.no_grad():
         probs = model.inference(image[None], [meta])
     assert probs.shape == (1, len(NAMES), *OUT)
@@ -168,8 +179,11 @@ def test_bad_layout_is_rejected(layout):
 def test_whole_and_slide_modes_still_work():
     model = _model(sigmoid=False)
     image = torch.randn(1, 3, 64, 80)
-    meta = dict(img_shape=(64, 80), ori_shape=(64, 80), pad_shape=(64, 80),
-                padding_size=[0, 0, 0, 0])
+    meta = dict(
+        img_shape=(64, 80),
+        ori_shape=(64, 80),
+        pad_shape=(64, 80),
+        padding_size=[0, 0, 0, 0])
     for mode in ('whole', 'slide'):
         model.test_cfg = copy.deepcopy(model.test_cfg)
         model.test_cfg.update(mode=mode, crop_size=(64, 64), stride=(32, 32))
@@ -204,8 +218,10 @@ def test_max_classes_keeps_top_classes_and_drops_the_rest(model, chunk):
     assert out.shape == (3, len(NAMES), 32, 32)
     expected_keep = _hand_top_classes(model, views, 3)
     for i in range(3):
-        kept = [c for c in range(len(NAMES))
-                if not (out[i, c] == DROPPED_CLASS_LOGIT).all()]
+        kept = [
+            c for c in range(len(NAMES))
+            if not (out[i, c] == DROPPED_CLASS_LOGIT).all()
+        ]
         assert kept == expected_keep[i]
         dropped = [c for c in range(len(NAMES)) if c not in kept]
         assert (out[i, dropped] == DROPPED_CLASS_LOGIT).all()

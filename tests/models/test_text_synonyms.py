@@ -22,8 +22,11 @@ def clip_pair(tmp_path_factory):
     ref = tiny_open_clip(cfg)
     path = tmp_path_factory.mktemp('clip') / 'open_clip_tiny.pt'
     torch.save(ref.state_dict(), path)
-    backbone = CLIPBackbone(model_cfg=cfg, pretrained=str(path),
-                            out_indices=(1, 2), quick_gelu=False)
+    backbone = CLIPBackbone(
+        model_cfg=cfg,
+        pretrained=str(path),
+        out_indices=(1, 2),
+        quick_gelu=False)
     backbone.init_weights()
     return ref, backbone.eval()
 
@@ -39,8 +42,9 @@ def _expected(ref, words, templates):
     """Per template: mean of the normalised synonym embeddings,
     normalised; then the mean over templates, normalised."""
     per_template = [
-        F.normalize(torch.stack([_encode(ref, t.format(w)) for w in words])
-                    .mean(0), dim=-1) for t in templates
+        F.normalize(
+            torch.stack([_encode(ref, t.format(w)) for w in words]).mean(0),
+            dim=-1) for t in templates
     ]
     return F.normalize(torch.stack(per_template).mean(0), dim=-1)
 
@@ -52,9 +56,11 @@ def test_synonyms_are_averaged(clip_pair, templates):
     with torch.no_grad():
         got = encoder(['wall, walls', 'sky', 'person, people, human'],
                       backbone)
-    expected = [_expected(ref, ['wall', 'walls'], templates),
-                _expected(ref, ['sky'], templates),
-                _expected(ref, ['person', 'people', 'human'], templates)]
+    expected = [
+        _expected(ref, ['wall', 'walls'], templates),
+        _expected(ref, ['sky'], templates),
+        _expected(ref, ['person', 'people', 'human'], templates)
+    ]
     for row, want in zip(got, expected):
         assert (row - want).abs().max() <= TOL
 

@@ -85,8 +85,7 @@ def test_chunk_invariance():
     corr, visual, text = make_inputs(T=5)
     full = vlf(corr, visual, text)
     chunks = [
-        vlf(corr[:, s], visual[:, s], text)
-        for s in (slice(0, 2), slice(2, 5))
+        vlf(corr[:, s], visual[:, s], text) for s in (slice(0, 2), slice(2, 5))
     ]
     torch.testing.assert_close(
         torch.cat(chunks, dim=1), full, atol=ATOL, rtol=0)
@@ -152,6 +151,9 @@ def test_registered():
     from mmseg.registry import MODELS
     vlf = MODELS.build(
         dict(
-            type='VLF', channels=C, text_channels=E, num_heads=2,
+            type='VLF',
+            channels=C,
+            text_channels=E,
+            num_heads=2,
             window_size=4))
     assert isinstance(vlf, VLF)

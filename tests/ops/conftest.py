@@ -16,6 +16,5 @@ import_ops()
 
 def pytest_configure(config):
     config.addinivalue_line(
-        'markers',
-        'cuda: needs a CUDA GPU '
+        'markers', 'cuda: needs a CUDA GPU '
         '(skipped when torch.cuda.is_available() is False)')

@@ -34,8 +34,9 @@ def test_cpu_dispatch_equals_reference():
     want = pseudo_prompts_reference(prob, 0.5, 5, 10)
     assert_same(pseudo_prompts(prob), want)
     assert_same(torch.ops.escnet.pseudo_prompts(prob, 0.5, 5, 10), want)
-    assert_same(pseudo_prompts(prob, alpha=0.4, num_points=3, iters=2),
-                pseudo_prompts_reference(prob, 0.4, 3, 2))
+    assert_same(
+        pseudo_prompts(prob, alpha=0.4, num_points=3, iters=2),
+        pseudo_prompts_reference(prob, 0.4, 3, 2))
 
 
 def test_fake_impl_shapes_on_meta_and_fake_tensors():

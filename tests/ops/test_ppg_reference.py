@@ -90,8 +90,8 @@ def gaussian(h: int, w: int, cx: float, cy: float, sigma: float,
 
 
 def test_two_blobs_give_two_clusters_at_their_peaks():
-    prob = torch.maximum(gaussian(16, 20, 4, 5, 1.5, 0.9),
-                         gaussian(16, 20, 15, 11, 1.5, 0.97))
+    prob = torch.maximum(
+        gaussian(16, 20, 4, 5, 1.5, 0.9), gaussian(16, 20, 15, 11, 1.5, 0.97))
     labels, points, valid = pseudo_prompts_reference(prob[None], 0.5, 2, 10)
     # Centre 0 starts at the global peak, so the brighter blob is cluster 0.
     assert points[0].tolist() == [[15.0, 11.0], [4.0, 5.0]]
@@ -179,13 +179,15 @@ def test_batch_independence():
             assert torch.equal(got[m:m + 1], want)
 
 
-@pytest.mark.parametrize('shape,k,iters,levels', [
-    ((5, 8, 8), 3, 10, 0),
-    ((4, 6, 10), 4, 2, 0),
-    ((4, 7, 7), 5, 10, 4),  # quantised probabilities: many ties everywhere
-    ((3, 5, 9), 8, 10, 3),
-    ((3, 6, 6), 2, 0, 0),
-])
+@pytest.mark.parametrize(
+    'shape,k,iters,levels',
+    [
+        ((5, 8, 8), 3, 10, 0),
+        ((4, 6, 10), 4, 2, 0),
+        ((4, 7, 7), 5, 10, 4),  # quantised probabilities: many ties everywhere
+        ((3, 5, 9), 8, 10, 3),
+        ((3, 6, 6), 2, 0, 0),
+    ])
 def test_matches_exact_python_oracle(shape, k, iters, levels):
     gen = torch.Generator().manual_seed(sum(shape) * 31 + k)
     prob = torch.rand(shape, generator=gen)

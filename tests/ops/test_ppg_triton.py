@@ -122,7 +122,8 @@ def test_kernel_compiles_for_sm90_without_a_gpu():
     constants = {7: 5, 8: 10, 9: 1024, 10: 8}
     compiled = triton.compile(
         ASTSource(fn=kernel, signature=signature, constants=constants),
-        target=GPUTarget('cuda', 90, 32), options={'num_warps': 4})
+        target=GPUTarget('cuda', 90, 32),
+        options={'num_warps': 4})
     assert 'ptx' in compiled.asm and 'cubin' in compiled.asm
 
 
@@ -161,6 +162,7 @@ def test_cuda_large_batch_and_dispatch():
 @needs_cuda
 @needs_triton
 def test_cuda_torch_compile():
+
     @torch.compile(fullgraph=True)
     def fn(logits):
         prob = logits.softmax(dim=0)

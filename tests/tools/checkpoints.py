@@ -44,7 +44,10 @@ def write_checkpoint(path: Path,
     checkpoint = dict(
         meta=dict(
             dataset_meta=dict(classes=NAMES, palette=PALETTE),
-            cfg=_config_text(), seed=seed, epoch=0, iter=2,
+            cfg=_config_text(),
+            seed=seed,
+            epoch=0,
+            iter=2,
             mmengine_version='0.10.7'),
         state_dict=weights_to_cpu(model.state_dict()))
     if training_state:
@@ -101,7 +104,8 @@ class Planted:
         return (exec, (f'open({self.marker!r}, "w").write("unpickled")', ))
 
 
-def write_synthetic_data(root: Path, num_train: int = 8,
+def write_synthetic_data(root: Path,
+                         num_train: int = 8,
                          num_val: int = 4) -> Path:
     from escnet_mmseg.datasets.synthetic import generate_synthetic_dataset
     generate_synthetic_dataset(
@@ -124,8 +128,11 @@ def write_config(path: Path, data_root: Path, extra: str = '') -> Path:
 
 def tool_env() -> dict:
     """Subprocess environment: this checkout's package first, one thread."""
-    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
-               MPLBACKEND='Agg')
+    env = dict(
+        os.environ,
+        PYTHONUNBUFFERED='1',
+        OMP_NUM_THREADS='1',
+        MPLBACKEND='Agg')
     env['PYTHONPATH'] = os.pathsep.join(
         p for p in (str(REPO), env.get('PYTHONPATH')) if p)
     env.pop('LOCAL_RANK', None)
@@ -139,7 +146,10 @@ def run_tool(script, *args, cwd=None, timeout=600):
     (``./work_dirs``, ``./example.py``), never into the checkout.
     """
     cwd = cwd or tempfile.mkdtemp(prefix='escnet_tool_')
-    return subprocess.run([sys.executable, str(script), *map(str, args)],
-                          cwd=cwd,
-                          env=tool_env(), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(script), *map(str, args)],
+        cwd=cwd,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout)

@@ -6,8 +6,11 @@ from tests.tools.tool_loader import load_tool
 
 bench = load_tool('tools/benchmark.py')
 CONFIG = str(TINY_CONFIG)
-SLIDE = {'model.test_cfg.mode': 'slide', 'model.test_cfg.crop_size': (64, 64),
-         'model.test_cfg.stride': (48, 48)}
+SLIDE = {
+    'model.test_cfg.mode': 'slide',
+    'model.test_cfg.crop_size': (64, 64),
+    'model.test_cfg.stride': (48, 48)
+}
 
 
 def _args(argv):
@@ -15,8 +18,8 @@ def _args(argv):
 
 
 def test_flops_parts_add_up():
-    args = _args(['flops', CONFIG, '--classes', '6', '--image-size', '100',
-                  '140'])
+    args = _args(
+        ['flops', CONFIG, '--classes', '6', '--image-size', '100', '140'])
     args.cfg_options = SLIDE
     res = bench.bench_flops(args)
     whole = res['whole image 64x64']
@@ -27,8 +30,8 @@ def test_flops_parts_add_up():
         assert whole[f'block {k}'] > whole[f'block {k} VLF'] > 0
     parts = ('CLIP image', 'CLIP text', 'ESC blocks (neck)', 'decoder')
     # Everything outside the named parts (the final resize) has no matmul.
-    assert sum(whole[p] for p in parts) == pytest.approx(whole['total'],
-                                                         rel=1e-3)
+    assert sum(whole[p] for p in parts) == pytest.approx(
+        whole['total'], rel=1e-3)
     # 100x140 with 64 px crops and stride 48: 2 x 3 windows.
     (name, slide), = [(k, v) for k, v in res.items() if k.startswith('test')]
     assert name.endswith('6 crops')
@@ -45,8 +48,10 @@ def test_flops_grow_with_the_vocabulary():
 
 
 def test_compare_reference_sam_block_gives_same_logits():
-    args = _args(['compare', CONFIG, CONFIG, '--classes', '4', '--repeats',
-                  '2', '--reference-sam', 'b'])
+    args = _args([
+        'compare', CONFIG, CONFIG, '--classes', '4', '--repeats', '2',
+        '--reference-sam', 'b'
+    ])
     res = bench.bench_compare(args)
     assert res['max_abs_diff'] <= 1e-5
     assert len(res['ratios']) == 2 and res['ratio'] > 0
@@ -55,8 +60,10 @@ def test_compare_reference_sam_block_gives_same_logits():
 @pytest.mark.parametrize('with_cp', [False, True])
 def test_train_step_memory_runs(with_cp):
     args = _args(['_train_one', CONFIG, '--classes', '3'])
-    args.cfg_options = {'model.neck.with_cp': with_cp,
-                        'model.decode_head.with_cp': with_cp}
+    args.cfg_options = {
+        'model.neck.with_cp': with_cp,
+        'model.decode_head.with_cp': with_cp
+    }
     res = bench._train_step_memory(args, 3)
     assert res['classes'] == 3 and res['seconds'] > 0
     assert res['peak_mib'] >= 0

@@ -56,8 +56,10 @@ def test_pascal_context_459_mat_dir_split_file_out_dir(tmp_path):
     split.write_text('b\n')  # only b is converted
     out = tmp_path / 'pc459'
     assert pc.run_main(pc.main, [
-        str(root), '--mat-dir', str(mats), '--split-file', str(split),
-        '--out-dir', str(out), '--nproc', '1'
+        str(root), '--mat-dir',
+        str(mats), '--split-file',
+        str(split), '--out-dir',
+        str(out), '--nproc', '1'
     ]) == 0
     assert sorted(p.name for p in out.iterdir()) == ['b.tif']
     np.testing.assert_array_equal(read(out / 'b.tif'), [[6, 0]])
@@ -71,17 +73,22 @@ def test_pascal_context_59_out_dir(tmp_path):
     mask = np.zeros((3, 4), bool)
     mask[1:, 2:] = True
     data = dict(
-        images=[dict(image_id=1, file_name='x.jpg', phase='val', height=3,
-                     width=4)],
+        images=[
+            dict(
+                image_id=1, file_name='x.jpg', phase='val', height=3, width=4)
+        ],
         annos_segmentation=[
-            dict(image_id=1, category_id=2,
-                 segmentation=dict(size=[3, 4], counts=rle_counts(mask)))
+            dict(
+                image_id=1,
+                category_id=2,
+                segmentation=dict(size=[3, 4], counts=rle_counts(mask)))
         ])
     (tmp_path / 'a.json').write_text(json.dumps(data))
     out = tmp_path / 'labels59'
     assert pc.run_main(pc.main, [
-        str(root), str(tmp_path / 'a.json'), '-o', str(out), '--splits',
-        'val', '--nproc', '1'
+        str(root),
+        str(tmp_path / 'a.json'), '-o',
+        str(out), '--splits', 'val', '--nproc', '1'
     ]) == 0
     np.testing.assert_array_equal(read(out / 'x.png'), mask.astype(np.uint8))
     assert not (root / 'SegmentationClassContext').exists()

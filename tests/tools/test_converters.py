@@ -35,8 +35,8 @@ def test_coco_stuff164k(tmp_path, capsys):
     assert coco.run_main(coco.main, [str(root), '--nproc', '1']) == 0
     out = read(root / 'annotations' / 'val2017' /
                '000000000009_labelTrainIds.png')
-    expected = np.array(
-        [[0, 10, 255, 11], [255, 80, 170, 255], [255, 255, 5, 0]])
+    expected = np.array([[0, 10, 255, 11], [255, 80, 170, 255],
+                         [255, 255, 5, 0]])
     np.testing.assert_array_equal(out, expected)
     assert (root / 'annotations' / 'train2017' /
             '000000000009_labelTrainIds.png').exists()
@@ -52,12 +52,13 @@ def test_coco_stuff164k(tmp_path, capsys):
 def test_coco_stuff164k_copies_images_to_out_dir(tmp_path):
     coco = load_tool(CONVERTERS + 'coco_stuff164k.py')
     root, out = tmp_path / 'coco', tmp_path / 'out'
-    save(np.zeros((4, 4), np.uint8), root / 'annotations' / 'val2017' /
-         '1.png')
+    save(
+        np.zeros((4, 4), np.uint8), root / 'annotations' / 'val2017' / '1.png')
     save(np.zeros((4, 4, 3), np.uint8), root / 'images' / 'val2017' / '1.jpg')
-    assert coco.run_main(coco.main, [
-        str(root), '-o', str(out), '--splits', 'val2017', '--nproc', '1'
-    ]) == 0
+    assert coco.run_main(
+        coco.main,
+        [str(root), '-o',
+         str(out), '--splits', 'val2017', '--nproc', '1']) == 0
     assert (out / 'images' / 'val2017' / '1.jpg').exists()
     assert (out / 'annotations' / 'val2017' / '1_labelTrainIds.png').exists()
 
@@ -82,8 +83,9 @@ def encode_ade_seg(index: np.ndarray) -> np.ndarray:
 def write_fake_ade(root, name, index, scene='abbey'):
     folder = root / 'images' / 'ADE' / 'validation' / 'cultural' / scene
     rng = np.random.default_rng(0)
-    save(rng.integers(0, 255, index.shape + (3, ), dtype=np.uint8),
-         folder / f'{name}.jpg')
+    save(
+        rng.integers(0, 255, index.shape + (3, ), dtype=np.uint8),
+        folder / f'{name}.jpg')
     save(encode_ade_seg(index), folder / f'{name}_seg.png')
 
 
@@ -103,8 +105,7 @@ def test_ade20k_847(tmp_path):
     ann_dir = root / 'annotations_detectron2' / 'validation'
     out = read(ann_dir / 'ADE_val_00000001.tif')
     assert out.dtype == np.uint16 and out.shape == index.shape
-    np.testing.assert_array_equal(
-        out[0, :6], [0, 11, 255, 846, 65535, 65535])
+    np.testing.assert_array_equal(out[0, :6], [0, 11, 255, 846, 65535, 65535])
     # Short side above 512 px: resized to 512 (image and labels).
     out2 = read(ann_dir / 'ADE_val_00000002.tif')
     img2 = read(root / 'images_detectron2' / 'validation' /
@@ -171,8 +172,8 @@ def test_pascal_context_459(tmp_path, capsys):
 
     savemat(root / 'trainval' / '2008_000002.mat',
             dict(LabelMap=np.full((2, 3), 460, np.uint16)))
-    assert pc.run_main(pc.main, [str(root), '--overwrite', '--nproc',
-                                 '1']) == 1
+    assert pc.run_main(pc.main,
+                       [str(root), '--overwrite', '--nproc', '1']) == 1
     err = capsys.readouterr().err
     assert '2008_000002.mat' in err and '460' in err
 
@@ -219,7 +220,7 @@ def test_rle_roundtrip():
     rng = np.random.default_rng(0)
     for shape in [(5, 7), (40, 33), (64, 64)]:
         mask = rng.random(shape) > 0.7
-        mask[:, : shape[1] // 2] = False  # long runs (multi-char numbers)
+        mask[:, :shape[1] // 2] = False  # long runs (multi-char numbers)
         counts = rle_counts(mask)
         s = encode_rle_string(counts)
         assert pc.rle_counts_from_string(s) == counts
@@ -240,41 +241,51 @@ def test_pascal_context_59(tmp_path):
     wood[2:5, 3:7] = True  # painted after, so it wins on the overlap
     data = dict(
         images=[
-            dict(image_id=1, file_name='2008_000001.jpg', phase='val',
-                 height=h, width=w),
-            dict(image_id=2, file_name='2008_000002.jpg', phase='train',
-                 height=h, width=w),
+            dict(
+                image_id=1,
+                file_name='2008_000001.jpg',
+                phase='val',
+                height=h,
+                width=w),
+            dict(
+                image_id=2,
+                file_name='2008_000002.jpg',
+                phase='train',
+                height=h,
+                width=w),
         ],
         annos_segmentation=[
-            dict(image_id=1, category_id=2,
-                 segmentation=dict(size=[h, w],
-                                   counts=rle_counts(aeroplane))),
-            dict(image_id=1, category_id=458,
-                 segmentation=dict(size=[h, w],
-                                   counts=encode_rle_string(
-                                       rle_counts(wood)))),
+            dict(
+                image_id=1,
+                category_id=2,
+                segmentation=dict(size=[h, w], counts=rle_counts(aeroplane))),
+            dict(
+                image_id=1,
+                category_id=458,
+                segmentation=dict(
+                    size=[h, w], counts=encode_rle_string(rle_counts(wood)))),
         ])
     json_path = tmp_path / 'trainval_merged.json'
     json_path.write_text(json.dumps(data))
-    assert pc.run_main(pc.main, [str(root), str(json_path), '--nproc',
-                                 '1']) == 0
+    assert pc.run_main(pc.main,
+                       [str(root), str(json_path), '--nproc', '1']) == 0
     out = read(root / 'SegmentationClassContext' / '2008_000001.png')
     expected = np.zeros((h, w), np.uint8)
     expected[aeroplane] = 1
     expected[wood] = 59
     np.testing.assert_array_equal(out, expected)
     # An image without annotations is all background.
-    assert not read(root / 'SegmentationClassContext' /
-                    '2008_000002.png').any()
+    assert not read(
+        root / 'SegmentationClassContext' / '2008_000002.png').any()
     split_dir = root / 'ImageSets' / 'SegmentationContext'
     assert (split_dir / 'val.txt').read_text() == '2008_000001\n'
     assert (split_dir / 'train.txt').read_text() == '2008_000002\n'
 
     data['annos_segmentation'][0]['category_id'] = 3  # not a PC-59 class
     json_path.write_text(json.dumps(data))
-    assert pc.run_main(pc.main, [
-        str(root), str(json_path), '--overwrite', '--nproc', '1'
-    ]) == 1
+    assert pc.run_main(
+        pc.main,
+        [str(root), str(json_path), '--overwrite', '--nproc', '1']) == 1
 
 
 # ------------------------------------------------------------------ VOC-20
@@ -284,8 +295,9 @@ def test_voc20_checker(tmp_path, capsys):
     write_tiny_dataset('voc-20', str(root))
     assert voc.run_main(voc.main, [str(root), '--nproc', '1']) == 0
     assert 'ready for PAS-20' in capsys.readouterr().out
-    save(np.full((3, 3), 37, np.uint8),
-         root / 'SegmentationClass' / '2007_000002.png')
+    save(
+        np.full((3, 3), 37, np.uint8),
+        root / 'SegmentationClass' / '2007_000002.png')
     os.remove(root / 'JPEGImages' / '2007_000001.jpg')
     assert voc.run_main(voc.main, [str(root), '--nproc', '2']) == 1
     err = capsys.readouterr().err
@@ -299,7 +311,6 @@ def test_voc20_checker(tmp_path, capsys):
 ])
 def test_converters_have_nproc(script):
     tool = load_tool(CONVERTERS + script)
-    args = tool.parse_args(['x'] + (['y'] if script ==
-                                    'pascal_context_59.py' else []) +
-                           ['--nproc', '3'])
+    args = tool.parse_args(['x'] + (
+        ['y'] if script == 'pascal_context_59.py' else []) + ['--nproc', '3'])
     assert args.nproc == 3

@@ -63,8 +63,11 @@ def test_refuses_non_empty_folder(tmp_path, capsys):
     assert gen.main(['--out', str(out), '--overwrite'] + ARGS) == 0
     assert (out / 'notes.txt').read_text() == 'keep me'
     # Overwriting replaces the previous dataset instead of adding to it.
-    assert gen.main(['--out', str(out), '--overwrite', '--num-train', '2',
-                     '--num-val', '1', '--size', '32']) == 0
+    assert gen.main([
+        '--out',
+        str(out), '--overwrite', '--num-train', '2', '--num-val', '1',
+        '--size', '32'
+    ]) == 0
     assert len(os.listdir(out / 'img_dir' / 'train')) == 2
 
 
@@ -79,10 +82,10 @@ def test_meta_and_labels_match_the_dataset_class(tmp_path):
     assert meta['counts'] == dict(train=12, val=2)
     seen = set()
     for i in range(12):
-        img = np.array(Image.open(osp.join(out, 'img_dir', 'train',
-                                           f'{i:05d}.png')))
-        label = np.array(Image.open(osp.join(out, 'ann_dir', 'train',
-                                             f'{i:05d}.png')))
+        img = np.array(
+            Image.open(osp.join(out, 'img_dir', 'train', f'{i:05d}.png')))
+        label = np.array(
+            Image.open(osp.join(out, 'ann_dir', 'train', f'{i:05d}.png')))
         assert img.shape == (64, 64, 3) and img.dtype == np.uint8
         assert label.shape == (64, 64) and label.dtype == np.uint8
         assert label.max() < len(meta['classes'])  # every pixel labelled
@@ -90,8 +93,8 @@ def test_meta_and_labels_match_the_dataset_class(tmp_path):
     assert seen == set(range(len(meta['classes'])))
     ds = SyntheticShapesDataset(
         data_root=out,
-        data_prefix=dict(img_path='img_dir/train',
-                         seg_map_path='ann_dir/train'))
+        data_prefix=dict(
+            img_path='img_dir/train', seg_map_path='ann_dir/train'))
     assert len(ds) == 12
 
 
@@ -101,10 +104,12 @@ def test_classes_are_visually_distinct(tmp_path):
     gen.main(['--out', out, '--num-train', '8', '--num-val', '0'])
     sums, counts = np.zeros((6, 3)), np.zeros(6)
     for i in range(8):
-        img = np.array(Image.open(osp.join(out, 'img_dir', 'train',
-                                           f'{i:05d}.png'))).reshape(-1, 3)
-        label = np.array(Image.open(osp.join(out, 'ann_dir', 'train',
-                                             f'{i:05d}.png'))).ravel()
+        img = np.array(
+            Image.open(osp.join(out, 'img_dir', 'train',
+                                f'{i:05d}.png'))).reshape(-1, 3)
+        label = np.array(
+            Image.open(osp.join(out, 'ann_dir', 'train',
+                                f'{i:05d}.png'))).ravel()
         np.add.at(sums, label, img)
         counts += np.bincount(label, minlength=6)
     means = sums / counts[:, None]

@@ -24,16 +24,15 @@ def save_tiny_checkpoint(path, state_dict=None, meta=None):
         state_dict = build_tiny_model().state_dict()
     checkpoint = dict(state_dict=state_dict)
     if meta is not False:
-        checkpoint['meta'] = meta or dict(dataset_meta=dict(
-            classes=list(NAMES), palette=PALETTE))
+        checkpoint['meta'] = meta or dict(
+            dataset_meta=dict(classes=list(NAMES), palette=PALETTE))
     save_checkpoint(checkpoint, str(path))
     return str(path)
 
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    return save_tiny_checkpoint(
-        tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
+    return save_tiny_checkpoint(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
 
 
 def write_images(root):
@@ -42,14 +41,15 @@ def write_images(root):
     rng = np.random.RandomState(0)
     os.makedirs(root / 'sub1')
     os.makedirs(root / 'sub2')
-    cv2.imwrite(str(root / 'sub1' / 'a.png'),
-                rng.randint(0, 255, (40, 56, 3), np.uint8))
-    cv2.imwrite(str(root / 'sub2' / 'a.png'),
-                rng.randint(0, 255, (72, 48, 3), np.uint8))
-    cv2.imwrite(str(root / 'top.jpg'), rng.randint(0, 255, (50, 60),
-                                                   np.uint8))
-    cv2.imwrite(str(root / 'rgba.png'),
-                rng.randint(0, 255, (30, 30, 4), np.uint8))
+    cv2.imwrite(
+        str(root / 'sub1' / 'a.png'), rng.randint(0, 255, (40, 56, 3),
+                                                  np.uint8))
+    cv2.imwrite(
+        str(root / 'sub2' / 'a.png'), rng.randint(0, 255, (72, 48, 3),
+                                                  np.uint8))
+    cv2.imwrite(str(root / 'top.jpg'), rng.randint(0, 255, (50, 60), np.uint8))
+    cv2.imwrite(
+        str(root / 'rgba.png'), rng.randint(0, 255, (30, 30, 4), np.uint8))
     (root / 'notes.txt').write_text('not an image')
     return dict(sub1_a=(40, 56), sub2_a=(72, 48), top=(50, 60), rgba=(30, 30))
 
@@ -62,12 +62,14 @@ def run(capsys, *argv):
 
 
 def common(checkpoint, out_dir):
-    return ['--config', TINY_CONFIG, '--checkpoint', checkpoint, '--out-dir',
-            out_dir, '--device', 'cpu']
+    return [
+        '--config', TINY_CONFIG, '--checkpoint', checkpoint, '--out-dir',
+        out_dir, '--device', 'cpu'
+    ]
 
 
-def test_folder_outputs_and_refusal_to_overwrite(checkpoint, tmp_path,
-                                                 capsys, monkeypatch):
+def test_folder_outputs_and_refusal_to_overwrite(checkpoint, tmp_path, capsys,
+                                                 monkeypatch):
     sizes = write_images(tmp_path / 'photos')
     out = tmp_path / 'out'
     code, stdout, err = run(capsys, tmp_path / 'photos',
@@ -77,8 +79,8 @@ def test_folder_outputs_and_refusal_to_overwrite(checkpoint, tmp_path,
     assert '4 of 4 images segmented' in stdout
     for name, (h, w) in sizes.items():
         stem = name.replace('sub1_', 'sub1/').replace('sub2_', 'sub2/')
-        labels = cv2.imread(str(out / f'{stem}_labels.png'),
-                            cv2.IMREAD_UNCHANGED)
+        labels = cv2.imread(
+            str(out / f'{stem}_labels.png'), cv2.IMREAD_UNCHANGED)
         assert labels.dtype == np.uint8 and labels.shape == (h, w)
         assert labels.max() < 3
         overlay = cv2.imread(str(out / f'{stem}_overlay.png'))
@@ -89,7 +91,8 @@ def test_folder_outputs_and_refusal_to_overwrite(checkpoint, tmp_path,
         present = summary['present']
         counts = np.bincount(labels.ravel(), minlength=3)
         assert [p['id'] for p in present] == [
-            i for i in np.argsort(-counts, kind='stable') if counts[i]]
+            i for i in np.argsort(-counts, kind='stable') if counts[i]
+        ]
         assert [p['pixels'] for p in present] == sorted(
             counts[counts > 0].tolist(), reverse=True)
         assert sum(p['share'] for p in present) == pytest.approx(1, abs=1e-5)
@@ -109,12 +112,14 @@ def test_folder_outputs_and_refusal_to_overwrite(checkpoint, tmp_path,
                        *common(checkpoint, tmp_path / 'out2'), '--no-overlay')
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / 'out2').iterdir()) == [
-        'top.json', 'top_labels.png']
+        'top.json', 'top_labels.png'
+    ]
     code, _, err = run(capsys, tmp_path / 'photos' / 'top.jpg',
                        *common(checkpoint, out), '--overwrite')
     assert code == 0, err
-    assert (out / 'top_labels.png').stat().st_mtime_ns > before[
-        out / 'top_labels.png']
+    assert (out /
+            'top_labels.png').stat().st_mtime_ns > before[out /
+                                                          'top_labels.png']
 
 
 def test_output_names_from_globs_and_files(tmp_path):
@@ -122,20 +127,22 @@ def test_output_names_from_globs_and_files(tmp_path):
     out = str(tmp_path / 'out')
     # Two explicit files with one name: named after their folders.
     items = infer.collect_inputs(
-        [str(tmp_path / 'sub1' / 'a.png'), str(tmp_path / 'sub2' / 'a.png')],
-        out)
+        [str(tmp_path / 'sub1' / 'a.png'),
+         str(tmp_path / 'sub2' / 'a.png')], out)
     assert [name for _, name in items] == ['sub1/a', 'sub2/a']
     # A glob: only images; our own output folder is never an input.
     os.makedirs(tmp_path / 'out')
-    cv2.imwrite(str(tmp_path / 'out' / 'old_overlay.png'),
-                np.zeros((4, 4, 3), np.uint8))
+    cv2.imwrite(
+        str(tmp_path / 'out' / 'old_overlay.png'), np.zeros((4, 4, 3),
+                                                            np.uint8))
     items = infer.collect_inputs([str(tmp_path / '*')], out)
-    assert sorted(name for _, name in items) == [
-        'rgba', 'sub1/a', 'sub2/a', 'top']
+    assert sorted(name
+                  for _, name in items) == ['rgba', 'sub1/a', 'sub2/a', 'top']
     # Same stem, other suffix: the suffix is kept.
     cv2.imwrite(str(tmp_path / 'top.png'), np.zeros((4, 4, 3), np.uint8))
     items = infer.collect_inputs(
-        [str(tmp_path / 'top.jpg'), str(tmp_path / 'top.png')], out)
+        [str(tmp_path / 'top.jpg'),
+         str(tmp_path / 'top.png')], out)
     assert [name for _, name in items] == ['top_jpg', 'top_png']
 
 
@@ -145,19 +152,19 @@ def test_more_than_255_classes_give_16_bit_label_maps(checkpoint, tmp_path,
     names.write_text('\n'.join(f'thing {i}, things {i}'
                                for i in range(300)) + '\n\n')
     image = tmp_path / 'img.png'
-    cv2.imwrite(str(image),
-                np.random.RandomState(1).randint(0, 255, (24, 32, 3),
-                                                 np.uint8))
+    cv2.imwrite(
+        str(image),
+        np.random.RandomState(1).randint(0, 255, (24, 32, 3), np.uint8))
     code, _, err = run(capsys, image, *common(checkpoint, tmp_path / 'out'),
                        '--classes-file', names, '--chunk', '128')
     assert code == 0, err
-    labels = cv2.imread(str(tmp_path / 'out' / 'img_labels.png'),
-                        cv2.IMREAD_UNCHANGED)
+    labels = cv2.imread(
+        str(tmp_path / 'out' / 'img_labels.png'), cv2.IMREAD_UNCHANGED)
     assert labels.dtype == np.uint16 and labels.shape == (24, 32)
     summary = json.loads((tmp_path / 'out' / 'img.json').read_text())
     assert len(summary['classes']) == 300
-    assert {p['id'] for p in summary['present']} == set(
-        np.unique(labels).tolist())
+    assert {p['id']
+            for p in summary['present']} == set(np.unique(labels).tolist())
 
 
 def test_unreadable_image_in_a_folder_fails_alone(checkpoint, tmp_path,
@@ -196,7 +203,8 @@ def bad_checkpoints(tmp_path_factory):
         mismatch=save_tiny_checkpoint(root / 'other.pth', other),
         no_classes=save_tiny_checkpoint(root / 'no_meta.pth', meta=False),
         garbage=str(root / 'text.pth'),
-        key=key, wide=wide)
+        key=key,
+        wide=wide)
 
 
 BAD_INPUTS = {
@@ -204,14 +212,15 @@ BAD_INPUTS = {
                       '{tmp}/nope.jpg'),
     'unmatched glob': (['{tmp}/*.webp'], 'no file matches {tmp}/*.webp'),
     'no images': (['{tmp}/empty'], 'no images'),
-    'missing checkpoint': (['{img}', '--checkpoint', '{tmp}/no.pth'],
-                           'checkpoint file not found: {tmp}/no.pth'),
-    'empty class name': (['{img}', '--classes', 'sky', ' '],
-                         'class 2 in --classes is an empty name'),
+    'missing checkpoint':
+    (['{img}', '--checkpoint',
+      '{tmp}/no.pth'], 'checkpoint file not found: {tmp}/no.pth'),
+    'empty class name': (['{img}', '--classes', 'sky',
+                          ' '], 'class 2 in --classes is an empty name'),
     'empty synonym': (['{img}', '--classes', 'sky', 'wall,'],
                       'class 2 "wall," in --classes has an empty synonym'),
-    'duplicate': (['{img}', '--classes', 'sky', 'grass', 'Sky'],
-                  "duplicate class names in the vocabulary: ['Sky']"),
+    'duplicate': (['{img}', '--classes', 'sky', 'grass',
+                   'Sky'], "duplicate class names in the vocabulary: ['Sky']"),
     'missing class file': (['{img}', '--classes-file', '{tmp}/n.txt'],
                            'class file not found: {tmp}/n.txt'),
     'empty class file': (['{img}', '--classes-file', '{tmp}/empty.txt'],
@@ -219,15 +228,15 @@ BAD_INPUTS = {
     'duplicate in class file': (['{img}', '--classes-file', '{tmp}/dup.txt'],
                                 "duplicate class names in the vocabulary: "
                                 "['sky'] (in {tmp}/dup.txt)"),
-    'checkpoint of another model': (
-        ['{img}', '--checkpoint', '{mismatch}'],
-        'checkpoint {mismatch} does not fit the model of this config: 1 '
-        'weights of the model are missing from it ({key}); 1 weights in it '
-        'are not in the model (extra.weight); 1 weights have another shape '
-        '({wide}: (1, 1, 1, 1) in the file, (1, 8, 3, 3) in the model)'),
-    'checkpoint without classes': (
-        ['{img}', '--checkpoint', '{no_classes}'],
-        'the checkpoint {no_classes} stores no class names: pass --classes'),
+    'checkpoint of another model':
+    (['{img}', '--checkpoint', '{mismatch}'],
+     'checkpoint {mismatch} does not fit the model of this config: 1 '
+     'weights of the model are missing from it ({key}); 1 weights in it '
+     'are not in the model (extra.weight); 1 weights have another shape '
+     '({wide}: (1, 1, 1, 1) in the file, (1, 8, 3, 3) in the model)'),
+    'checkpoint without classes':
+    (['{img}', '--checkpoint', '{no_classes}'],
+     'the checkpoint {no_classes} stores no class names: pass --classes'),
     'not a checkpoint': (['{img}', '--checkpoint', '{garbage}'],
                          'error: cannot read checkpoint {garbage}'),
 }
@@ -263,30 +272,38 @@ def test_a_real_process_prints_one_line(bad_checkpoints, tmp_path):
     img = tmp_path / 'img.png'
     cv2.imwrite(str(img), np.zeros((8, 8, 3), np.uint8))
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'infer.py'), str(img),
-           '--config', str(TINY_CONFIG), '--checkpoint',
-           bad_checkpoints['mismatch'], '--out-dir', str(tmp_path / 'out'),
-           '--device', 'cpu']
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                          timeout=300)
+    cmd = [
+        sys.executable,
+        osp.join(REPO, 'tools', 'infer.py'),
+        str(img), '--config',
+        str(TINY_CONFIG), '--checkpoint', bad_checkpoints['mismatch'],
+        '--out-dir',
+        str(tmp_path / 'out'), '--device', 'cpu'
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith(
         f'error: checkpoint {bad_checkpoints["mismatch"]} does not fit')
-    help_text = subprocess.run(cmd[:2] + ['--help'], capture_output=True,
-                               text=True, env=env, timeout=60).stdout
+    help_text = subprocess.run(
+        cmd[:2] + ['--help'],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60).stdout
     assert '"wall, walls"' in help_text and 'synonyms' in help_text
 
 
 def test_mmseg_inferencer_on_our_config_and_checkpoint(checkpoint, tmp_path):
     """MMSeg's own inferencer: the checkpoint's classes and palette."""
     from mmseg.apis import MMSegInferencer
-    inferencer = MMSegInferencer(str(TINY_CONFIG), weights=checkpoint,
-                                 device='cpu')
+    inferencer = MMSegInferencer(
+        str(TINY_CONFIG), weights=checkpoint, device='cpu')
     image = tmp_path / 'img.png'
-    cv2.imwrite(str(image),
-                np.random.RandomState(2).randint(0, 255, (36, 44, 3),
-                                                 np.uint8))
+    cv2.imwrite(
+        str(image),
+        np.random.RandomState(2).randint(0, 255, (36, 44, 3), np.uint8))
     result = inferencer(str(image), out_dir=str(tmp_path / 'out'))
     labels = result['predictions']
     assert labels.shape == (36, 44) and labels.max() < len(NAMES)

@@ -49,8 +49,9 @@ def test_tools_are_installed():
 
 def test_print_config(setup, tmp_path):
     # (it also writes the config to ./example.py)
-    log = _ok(run_tool(TOOLS / 'misc' / 'print_config.py', setup.config,
-                       cwd=tmp_path))
+    log = _ok(
+        run_tool(
+            TOOLS / 'misc' / 'print_config.py', setup.config, cwd=tmp_path))
     assert (tmp_path / 'example.py').read_text().count("type='ESCNet'") == 1
     assert "type='ESCNet'" in log and "type='SyntheticShapesDataset'" in log
     assert str(setup.data) in log
@@ -77,11 +78,12 @@ def test_publish_model_and_load_it_back(setup, tmp_path):
     assert 'optimizer' in read_checkpoint(str(setup.checkpoint))
     model = init_model(str(setup.config), str(found[0]), device='cpu')
     assert model.vocabulary == NAMES
-    original = init_model(str(setup.config), str(setup.checkpoint),
-                          device='cpu')
+    original = init_model(
+        str(setup.config), str(setup.checkpoint), device='cpu')
     image = (torch.rand(40, 40, 3) * 255).byte().numpy()
-    assert torch.equal(inference_model(model, image).seg_logits.data,
-                       inference_model(original, image).seg_logits.data)
+    assert torch.equal(
+        inference_model(model, image).seg_logits.data,
+        inference_model(original, image).seg_logits.data)
 
 
 @pytest.mark.slow
@@ -94,8 +96,7 @@ def test_browse_dataset(setup, tmp_path):
     assert res.returncode != 0
     assert 'Layout of the output array img is incompatible' in res.stderr
     # Our configs select ContiguousSegVisualizer, which makes it work.
-    _ok(run_tool(script, setup.config, '--not-show', '--output-dir',
-                 tmp_path))
+    _ok(run_tool(script, setup.config, '--not-show', '--output-dir', tmp_path))
     images = sorted((tmp_path / 'vis_data' / 'vis_image').glob('*.png'))
     assert len(images) == NUM_TRAIN
     from PIL import Image
@@ -120,9 +121,10 @@ def test_benchmark(setup, tmp_path):
     # the vocabulary comes from the config.
     config = write_config(tmp_path / 'bench.py', setup.data,
                           f'model = dict(vocabulary={list(NAMES)!r})\n')
-    log = _ok(run_tool(TOOLS / 'analysis_tools' / 'benchmark.py', config,
-                       setup.checkpoint, '--log-interval', '1',
-                       '--work-dir', tmp_path))
+    log = _ok(
+        run_tool(TOOLS / 'analysis_tools' / 'benchmark.py', config,
+                 setup.checkpoint, '--log-interval', '1', '--work-dir',
+                 tmp_path))
     fps = [float(f) for f in re.findall(r'fps: ([\d.]+) img / s', log)]
     # 5 warm-up images, then one line per image of the 12 (of 200 wanted)
     assert len(fps) == NUM_VAL - 5 and all(f > 0 for f in fps)
@@ -134,13 +136,14 @@ def test_train_then_test_with_mmseg_and_ours(setup, tmp_path):
     """MMSeg's train.py trains a few iterations and writes a checkpoint;
     MMSeg's test.py and ours (safe loading, no trust) agree on it."""
     work = tmp_path / 'work'
-    iters = ['--cfg-options', 'train_cfg.max_iters=4',
-             'train_cfg.val_interval=4', 'param_scheduler.0.end=1',
-             'param_scheduler.1.begin=1', 'param_scheduler.1.end=4',
-             'default_hooks.checkpoint.interval=4',
-             'default_hooks.logger.interval=1']
-    log = _ok(run_tool(TOOLS / 'train.py', setup.config, '--work-dir', work,
-                       *iters))
+    iters = [
+        '--cfg-options', 'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
+        'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
+        'param_scheduler.1.end=4', 'default_hooks.checkpoint.interval=4',
+        'default_hooks.logger.interval=1'
+    ]
+    log = _ok(
+        run_tool(TOOLS / 'train.py', setup.config, '--work-dir', work, *iters))
     assert 'Iter(train) [4/4]' in log and 'loss:' in log
     ckpt = work / 'iter_4.pth'
     assert ckpt.is_file()
@@ -148,10 +151,12 @@ def test_train_then_test_with_mmseg_and_ours(setup, tmp_path):
     assert tuple(state['meta']['dataset_meta']['classes']) == NAMES
     assert {'message_hub', 'optimizer', 'param_schedulers'} <= set(state)
 
-    theirs = _ok(run_tool(TOOLS / 'test.py', setup.config, ckpt,
-                          '--work-dir', tmp_path / 'test_mmseg'))
-    ours = _ok(run_tool(REPO / 'tools' / 'test.py', setup.config, ckpt,
-                        '--work-dir', tmp_path / 'test_ours'))
+    theirs = _ok(
+        run_tool(TOOLS / 'test.py', setup.config, ckpt, '--work-dir',
+                 tmp_path / 'test_mmseg'))
+    ours = _ok(
+        run_tool(REPO / 'tools' / 'test.py', setup.config, ckpt, '--work-dir',
+                 tmp_path / 'test_ours'))
     assert 0 <= _miou(theirs) <= 100
     assert _miou(theirs) == _miou(ours)
     results = list((tmp_path / 'test_mmseg').rglob('*.json'))

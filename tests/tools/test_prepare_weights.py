@@ -25,8 +25,8 @@ def test_expected_sam_tensors_cover_both_blocks_and_prompt_encoder():
         prefix = f'mask_decoder.transformer.layers.{i}.'
         assert prefix + 'self_attn.q_proj.weight' in names
         assert prefix + 'cross_attn_image_to_token.out_proj.weight' in names
-    assert names['mask_decoder.transformer.layers.0.mlp.lin1.weight'] == (
-        2048, 256)
+    assert names['mask_decoder.transformer.layers.0.mlp.lin1.weight'] == (2048,
+                                                                          256)
 
 
 def test_complete_sam_checkpoint_passes(tmp_path, capsys):
@@ -73,8 +73,10 @@ def test_clip_checkpoint_check(tmp_path, capsys):
     sd = {k: torch.zeros(1).expand(*s) for k, s in expected.items()}
     clip = str(tmp_path / 'clip.bin')
     torch.save(sd, clip)
-    args = ['--sam-checkpoint', sam, '--clip-checkpoint', clip,
-            '--clip-model', 'ViT-B-16']
+    args = [
+        '--sam-checkpoint', sam, '--clip-checkpoint', clip, '--clip-model',
+        'ViT-B-16'
+    ]
     assert pw.main(args) == 0
     assert 'model.backbone.pretrained=' in capsys.readouterr().out
     # Weights of the other architecture do not pass.

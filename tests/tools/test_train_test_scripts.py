@@ -32,9 +32,8 @@ def test_train_args_and_config():
 
 
 def test_test_args_and_config(caplog):
-    args = test.parse_args([
-        EVAL_CFG, 'ckpt.pth', '--tta', '--out', 'preds', '--show-dir', 'vis'
-    ])
+    args = test.parse_args(
+        [EVAL_CFG, 'ckpt.pth', '--tta', '--out', 'preds', '--show-dir', 'vis'])
     cfg = test.build_cfg(args)
     assert cfg.load_from == 'ckpt.pth'
     assert cfg.work_dir == osp.join('./work_dirs',

@@ -24,24 +24,24 @@ CHROMEDRIVER = shutil.which('chromedriver')
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    return save_tiny_checkpoint(
-        tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
+    return save_tiny_checkpoint(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
 
 
 def test_parse_names():
     assert webui.parse_names('cat\n wall, walls ;floor\n\n') == [
-        'cat', 'wall, walls', 'floor']
+        'cat', 'wall, walls', 'floor'
+    ]
     with pytest.raises(webui.infer.CLIError, match='at least one'):
         webui.parse_names(' \n;')
     with pytest.raises(webui.infer.CLIError, match='duplicate'):
         webui.parse_names('cat\nCat')
-    assert webui.parse_args(['--config', 'c', '--checkpoint', 'w']).host == (
-        '127.0.0.1')
+    assert webui.parse_args(['--config', 'c', '--checkpoint',
+                             'w']).host == ('127.0.0.1')
 
 
 def test_vocabulary_changes_without_rebuilding_the_model(checkpoint):
-    inferencer = webui.infer.build_inferencer(str(TINY_CONFIG), checkpoint,
-                                              None, 'cpu', None)
+    inferencer = webui.infer.build_inferencer(
+        str(TINY_CONFIG), checkpoint, None, 'cpu', None)
     segmenter = webui.Segmenter(inferencer)
     assert segmenter.names == list(NAMES)
     model = inferencer.model
@@ -58,8 +58,9 @@ def test_vocabulary_changes_without_rebuilding_the_model(checkpoint):
     painted, legend, summary = segmenter.segment(image, 'dog; wall, walls')
     assert summary['classes'] == ['dog', 'wall, walls']
     assert {p['name'] for p in summary['present']} <= {'dog', 'wall, walls'}
-    assert all(html_name in legend for html_name in
-               (p['name'] for p in summary['present']))
+    assert all(
+        html_name in legend
+        for html_name in (p['name'] for p in summary['present']))
     segmenter.segment(image[..., 0], 'dog\nwall, walls', opacity=0.2)
     assert inferencer.model is model
     # Encoded once per vocabulary: the repeated one came from the cache.
@@ -78,16 +79,16 @@ def _wait_for_page(url: str, proc, log, timeout: float = 180) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f'webui.py exited with {proc.returncode}:\n'
-                        + open(log).read()[-3000:])
+            pytest.fail(f'webui.py exited with {proc.returncode}:\n' +
+                        open(log).read()[-3000:])
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(1)
-    pytest.fail(f'no page at {url} after {timeout} s:\n'
-                + open(log).read()[-3000:])
+    pytest.fail(f'no page at {url} after {timeout} s:\n' +
+                open(log).read()[-3000:])
 
 
 @pytest.fixture
@@ -95,14 +96,21 @@ def server(checkpoint, tmp_path):
     """tools/webui.py on a free local port, stopped afterwards."""
     port = _free_port()
     log = str(tmp_path / 'webui.log')
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1',
-               GRADIO_ANALYTICS_ENABLED='False')
+    env = dict(
+        os.environ,
+        PYTHONPATH=REPO,
+        OMP_NUM_THREADS='1',
+        GRADIO_ANALYTICS_ENABLED='False')
     with open(log, 'w') as f:
-        proc = subprocess.Popen(
-            [sys.executable, osp.join(REPO, 'tools', 'webui.py'), '--config',
-             str(TINY_CONFIG), '--checkpoint', checkpoint, '--port',
-             str(port), '--device', 'cpu', '--example'],
-            stdout=f, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen([
+            sys.executable,
+            osp.join(REPO, 'tools', 'webui.py'), '--config',
+            str(TINY_CONFIG), '--checkpoint', checkpoint, '--port',
+            str(port), '--device', 'cpu', '--example'
+        ],
+                                stdout=f,
+                                stderr=subprocess.STDOUT,
+                                env=env)
     url = f'http://127.0.0.1:{port}/'
     try:
         _wait_for_page(url, proc, log)
@@ -129,23 +137,25 @@ def test_the_page_in_a_headless_browser(server, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
 
     image = str(tmp_path / 'upload.png')
-    cv2.imwrite(image, np.random.RandomState(3).randint(
-        0, 255, (48, 64, 3), np.uint8))
+    cv2.imwrite(
+        image,
+        np.random.RandomState(3).randint(0, 255, (48, 64, 3), np.uint8))
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ('--headless=new', '--no-sandbox', '--disable-gpu',
                 '--disable-dev-shm-usage', '--window-size=1280,1000'):
         options.add_argument(arg)
-    driver = webdriver.Chrome(options=options,
-                              service=Service(executable_path=CHROMEDRIVER))
+    driver = webdriver.Chrome(
+        options=options, service=Service(executable_path=CHROMEDRIVER))
     wait = WebDriverWait(driver, 120)
     try:
         driver.get(server)
-        upload = wait.until(EC.presence_of_element_located(
-            (By.CSS_SELECTOR, '#image input[type=file]')))
+        upload = wait.until(
+            EC.presence_of_element_located(
+                (By.CSS_SELECTOR, '#image input[type=file]')))
         upload.send_keys(image)
-        wait.until(EC.presence_of_element_located(
-            (By.CSS_SELECTOR, '#image img')))
+        wait.until(
+            EC.presence_of_element_located((By.CSS_SELECTOR, '#image img')))
 
         def submit(names):
             box = driver.find_element(By.CSS_SELECTOR, '#names textarea')
@@ -165,8 +175,8 @@ def test_the_page_in_a_headless_browser(server, tmp_path):
             return wait.until(legend_names)
 
         found = submit(['sky', 'circle, circles', 'grass'])
-        overlay = wait.until(EC.presence_of_element_located(
-            (By.CSS_SELECTOR, '#overlay img')))
+        overlay = wait.until(
+            EC.presence_of_element_located((By.CSS_SELECTOR, '#overlay img')))
         assert overlay.get_attribute('src')
         # Other names: a new legend from the same server process.
         found = submit(['road', 'tree, trees'])

@@ -32,12 +32,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from converter_common import (ConversionError, add_common_args,  # noqa: E402
-                              check_outputs, make_parent_dirs, require_dir,
-                              run_main, run_tasks)
-
-from escnet_mmseg.datasets.ade20k_847 import ADE20K_847_ADE_IDS  # noqa: E402
+from escnet_mmseg.datasets.ade20k_847 import ADE20K_847_ADE_IDS
+from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
+                                           check_outputs, make_parent_dirs,
+                                           require_dir, run_main, run_tasks)
 
 IGNORE = 65535
 # Largest value of R // 10 * 256 + G for 8-bit R and G.
@@ -117,17 +115,15 @@ def main(argv=None):
     for split in args.splits:
         src_dir = osp.join(args.ade_root, 'images', 'ADE', split)
         require_dir(src_dir, f'ADE20K {split} image folder')
-        images = sorted(
-            glob(osp.join(src_dir, '**', '*.jpg'), recursive=True))
+        images = sorted(glob(osp.join(src_dir, '**', '*.jpg'), recursive=True))
         if not images:
             raise ConversionError(f'no *.jpg images under {src_dir}')
         for img in images:
             name = osp.basename(img)
-            tasks.append(
-                (img, img[:-len('.jpg')] + '_seg.png',
-                 osp.join(out_dir, 'images_detectron2', split, name),
-                 osp.join(out_dir, 'annotations_detectron2', split,
-                          name[:-len('.jpg')] + '.tif')))
+            tasks.append((img, img[:-len('.jpg')] + '_seg.png',
+                          osp.join(out_dir, 'images_detectron2', split, name),
+                          osp.join(out_dir, 'annotations_detectron2', split,
+                                   name[:-len('.jpg')] + '.tif')))
     names = [osp.basename(t[0]) for t in tasks]
     if len(set(names)) != len(names):
         raise ConversionError('image file names are not unique across the '

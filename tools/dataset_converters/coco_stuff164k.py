@@ -28,10 +28,9 @@ from glob import glob
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from converter_common import (ConversionError, add_common_args,  # noqa: E402
-                              check_outputs, make_parent_dirs, require_dir,
-                              run_main, run_tasks)
+from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
+                                           check_outputs, make_parent_dirs,
+                                           require_dir, run_main, run_tasks)
 
 SPLITS = ('train2017', 'val2017')
 EXPECTED = dict(train2017=118287, val2017=5000)
@@ -66,8 +65,10 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Convert COCO-Stuff 164k labels to train ids (0..170, '
         '255).')
-    parser.add_argument('coco_root', help='folder with images/ and '
-                        'annotations/ (the stuffthingmaps)')
+    parser.add_argument(
+        'coco_root',
+        help='folder with images/ and '
+        'annotations/ (the stuffthingmaps)')
     parser.add_argument(
         '-o', '--out-dir', help='output folder (default: coco_root)')
     parser.add_argument(
@@ -94,10 +95,9 @@ def main(argv=None):
                   f'{split} split has {EXPECTED[split]}')
         for src in srcs:
             stem = osp.splitext(osp.basename(src))[0]
-            label_tasks.append(
-                (src,
-                 osp.join(out_dir, 'annotations', split,
-                          stem + '_labelTrainIds.png')))
+            label_tasks.append((src,
+                                osp.join(out_dir, 'annotations', split,
+                                         stem + '_labelTrainIds.png')))
         if osp.abspath(out_dir) != osp.abspath(args.coco_root):
             img_dir = osp.join(args.coco_root, 'images', split)
             require_dir(img_dir, f'COCO {split} image folder')
@@ -108,8 +108,9 @@ def main(argv=None):
     outputs = [t[1] for t in label_tasks + image_tasks]
     check_outputs(outputs, args.overwrite)
     make_parent_dirs(outputs)
-    run_tasks(partial(convert_label, lut=id_to_train_id_lut()), label_tasks,
-              args.nproc)
+    run_tasks(
+        partial(convert_label, lut=id_to_train_id_lut()), label_tasks,
+        args.nproc)
     run_tasks(copy_file, image_tasks, args.nproc)
     print(f'\nwrote {len(label_tasks)} label maps to '
           f"{osp.join(out_dir, 'annotations')}")

@@ -30,13 +30,11 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from converter_common import (ConversionError, add_common_args,  # noqa: E402
-                              check_outputs, make_parent_dirs, require_dir,
-                              require_file, run_main, run_tasks)
-
-from escnet_mmseg.datasets.pascal_context_459 import \
-    PASCAL_CONTEXT_459_CLASSES  # noqa: E402
+from escnet_mmseg.datasets.pascal_context_459 import PASCAL_CONTEXT_459_CLASSES
+from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
+                                           check_outputs, make_parent_dirs,
+                                           require_dir, require_file, run_main,
+                                           run_tasks)
 
 IGNORE = 65535
 NUM_CLASSES = len(PASCAL_CONTEXT_459_CLASSES)
@@ -102,14 +100,17 @@ def parse_args(argv=None):
         'TIFFs.')
     parser.add_argument('voc2010', help='the VOCdevkit/VOC2010 folder')
     parser.add_argument(
-        '--mat-dir', help='folder of <id>.mat files (default: '
+        '--mat-dir',
+        help='folder of <id>.mat files (default: '
         'VOC2010/trainval)')
     parser.add_argument(
         '--split-file',
         help='ids to convert, one per line (default: VOC2010/ImageSets/'
         'SegmentationContext/val.txt, else VOC2010/pascalcontext_val.txt)')
     parser.add_argument(
-        '-o', '--out-dir', help='output folder (default: '
+        '-o',
+        '--out-dir',
+        help='output folder (default: '
         'VOC2010/annotations_detectron2/pc459_val)')
     add_common_args(parser)
     return parser.parse_args(argv)

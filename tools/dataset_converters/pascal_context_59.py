@@ -32,10 +32,10 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from converter_common import (ConversionError, add_common_args,  # noqa: E402
-                              check_outputs, make_parent_dirs, require_dir,
-                              require_file, run_main, run_tasks)
+from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
+                                           check_outputs, make_parent_dirs,
+                                           require_dir, require_file, run_main,
+                                           run_tasks)
 
 # Category ids of the background (0) and of the 59 classes in the merged
 # json, in the order of PascalContextDataset59's classes once sorted.
@@ -133,10 +133,14 @@ def parse_args(argv=None):
     parser.add_argument('voc2010', help='the VOCdevkit/VOC2010 folder')
     parser.add_argument('json_path', help='trainval_merged.json')
     parser.add_argument(
-        '-o', '--out-dir', help='label folder (default: '
+        '-o',
+        '--out-dir',
+        help='label folder (default: '
         'VOC2010/SegmentationClassContext)')
     parser.add_argument(
-        '--splits', nargs='+', default=['train', 'val'],
+        '--splits',
+        nargs='+',
+        default=['train', 'val'],
         choices=['train', 'val'])
     add_common_args(parser)
     return parser.parse_args(argv)

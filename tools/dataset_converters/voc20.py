@@ -24,9 +24,8 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from converter_common import (ConversionError, require_dir,  # noqa: E402
-                              require_file, run_main, run_tasks)
+from escnet_mmseg.utils.conversion import (ConversionError, require_dir,
+                                           require_file, run_main, run_tasks)
 
 VALID = np.array(list(range(21)) + [255])
 EXPECTED = dict(val=1449, train=1464)
@@ -74,8 +73,9 @@ def main(argv=None):
                                   for i in ids) if not osp.isfile(p)
     ]
     labels = [osp.join(root, 'SegmentationClass', i + '.png') for i in ids]
-    problems += [p for p in run_tasks(partial(check_label), labels,
-                                      args.nproc) if p]
+    problems += [
+        p for p in run_tasks(partial(check_label), labels, args.nproc) if p
+    ]
     if problems:
         listing = '\n  '.join(problems[:10])
         more = f'\n  ... and {len(problems) - 10} more' \

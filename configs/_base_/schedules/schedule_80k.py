@@ -1,8 +1,7 @@
 # ESC-Net / CAT-Seg training schedule: AdamW, lr 2e-4 (CLIP and SAM blocks
 # x0.01 = 2e-6), weight decay 1e-4, cosine decay over 80k iterations,
 # gradient clipping. Total batch 4 (4 GPUs x 1 image).
-optimizer = dict(
-    type='AdamW', lr=2e-4, betas=(0.9, 0.999), weight_decay=1e-4)
+optimizer = dict(type='AdamW', lr=2e-4, betas=(0.9, 0.999), weight_decay=1e-4)
 optim_wrapper = dict(
     # `tools/train.py --amp` switches this to AmpOptimWrapper.
     type='OptimWrapper',

@@ -2,4 +2,4 @@
 # A box prompt is the smallest box around one k-means cluster of the PPG.
 # Row (d), points + masks, is the main config.
 _base_ = ['../escnet_vitl14_coco-stuff.py']
-model = dict(neck=dict(prompt_types=('boxes',)))
+model = dict(neck=dict(prompt_types=('boxes', )))

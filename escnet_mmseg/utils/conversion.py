@@ -1,4 +1,4 @@
-"""Helpers shared by the dataset converters in this folder."""
+"""Helpers shared by the dataset converters in ``tools/dataset_converters``."""
 import argparse
 import os
 import os.path as osp
@@ -56,8 +56,8 @@ def run_tasks(func: Callable, tasks: List, nproc: int) -> List:
     if not tasks:
         return []
     if nproc > 1 and len(tasks) > 1:
-        return track_parallel_progress(func, tasks, nproc=min(nproc,
-                                                              len(tasks)))
+        return track_parallel_progress(
+            func, tasks, nproc=min(nproc, len(tasks)))
     return track_progress(func, tasks)
 
 
