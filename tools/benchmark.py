@@ -163,23 +163,27 @@ def count_flops(model, run) -> dict:
 def _count_windows(model, image, meta) -> int:
     """How many crops the config's test mode runs on ``image``.
 
-    ``encode_decode`` (one CLIP-size crop) is replaced by a stub that counts
-    its calls, so the real test-mode code decides the windows in no time.
+    The two methods that run the network on CLIP-size crops,
+    ``encode_decode`` (``whole``, ``slide``: one call per crop) and
+    ``view_logits`` (``slide_global``: all views as one batch), are replaced
+    by stubs that count the crops they get, so the real test-mode code
+    decides the windows in no time.
     """
     import torch
-    calls = []
+    crops = []
 
-    def stub(inputs, metas):
-        calls.append(1)
+    def stub(inputs, *metas):
+        crops.append(inputs.shape[0])
         return torch.zeros(inputs.shape[0], model.num_classes,
                            *inputs.shape[-2:])
 
     model.encode_decode = stub
+    model.view_logits = stub
     try:
         model.inference(image, meta)
     finally:
-        del model.encode_decode
-    return len(calls)
+        del model.encode_decode, model.view_logits
+    return sum(crops)
 
 
 def bench_flops(args) -> dict:

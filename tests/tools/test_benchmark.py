@@ -39,6 +39,25 @@ def test_flops_parts_add_up():
     assert slide['CLIP text'] == whole['CLIP text']
 
 
+def test_flops_count_the_views_of_slide_global():
+    # CAT-Seg's layout scaled down: 2 x 2 windows of 64 at stride 42 in 106,
+    # plus the global view.
+    args = _args(
+        ['flops', CONFIG, '--classes', '3', '--image-size', '90', '120'])
+    args.cfg_options = {
+        'model.test_cfg.mode': 'slide_global',
+        'model.test_cfg.out_size': (106, 106),
+        'model.test_cfg.crop_size': (64, 64),
+        'model.test_cfg.stride': (42, 42)
+    }
+    res = bench.bench_flops(args)
+    (name, views), = [(k, v) for k, v in res.items() if k.startswith('test')]
+    assert name.endswith('5 crops')
+    crop = res['whole image 64x64']
+    assert views['CLIP image'] == 5 * crop['CLIP image']
+    assert views['total'] == 5 * crop['total without text'] + crop['CLIP text']
+
+
 def test_flops_grow_with_the_vocabulary():
     small = bench.bench_flops(_args(['flops', CONFIG, '--classes', '3']))
     large = bench.bench_flops(_args(['flops', CONFIG, '--classes', '6']))
