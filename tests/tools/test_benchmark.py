@@ -86,3 +86,21 @@ def test_train_step_memory_runs(with_cp):
     res = bench._train_step_memory(args, 3)
     assert res['classes'] == 3 and res['seconds'] > 0
     assert res['peak_mib'] >= 0
+
+
+def test_flops_see_attention_in_every_kernel():
+    # 2 images x 10 tokens, width 64: four projections + QK^T and AV.
+    import torch
+    attn = torch.nn.MultiheadAttention(64, 4, batch_first=True).eval()
+    x = torch.randn(2, 10, 64)
+    expected = 2 * 2 * (4 * 10 * 64 * 64 + 2 * 10 * 10 * 64)
+    with torch.no_grad():  # the fused inference fast path
+        flops = bench.count_flops(attn, lambda: attn(x, x, x), parts={})
+    assert flops['total'] == expected
+    q = torch.randn(2, 4, 10, 16)
+    flops = bench.count_flops(
+        attn,
+        lambda: torch.nn.functional.scaled_dot_product_attention(q, q, q),
+        parts={})
+    assert flops['total'] == 2 * 2 * (2 * 4 * 10 * 10 * 16)
+    assert torch.backends.mha.get_fastpath_enabled()  # restored
