@@ -4,9 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from escnet_mmseg.models import CLIPBackbone
 from escnet_mmseg.utils import load_state_dict_file
-from tests.tiny import tiny_model_cfg, tiny_open_clip
+from tests.tiny import load_tiny_backbone, tiny_model_cfg, tiny_open_clip
 from tests.tools.tool_loader import load_tool
 
 
@@ -88,17 +87,12 @@ def test_openai_torchscript_archive_loads_as_open_clip_state(tmp_path, clip):
                        state['visual.proj'].half().float())
     # The backbone loads it and computes open_clip's embedding of the same
     # (float16-rounded) weights.
-    backbone = CLIPBackbone(
-        model_cfg=cfg,
-        pretrained=str(path),
-        out_indices=(1, 2),
-        quick_gelu=False)
-    backbone.init_weights()
+    backbone = load_tiny_backbone(cfg, path)
     rounded = tiny_open_clip(cfg)
     rounded.load_state_dict({k: v.half().float() for k, v in state.items()})
     images = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
-        pooled = backbone.eval()(images)['pooled']
+        pooled = backbone(images)['pooled']
         assert (pooled - rounded.encode_image(images)).abs().max() <= 1e-5
 
 

@@ -104,6 +104,18 @@ def tiny_open_clip(model_cfg: dict, seed: int = 2):
     return open_clip.model.CLIP(**cfg).eval()
 
 
+def load_tiny_backbone(model_cfg: dict, path, **kwargs):
+    """A :class:`CLIPBackbone` of ``model_cfg`` loaded from the open_clip
+    state-dict file ``path`` (by ``init_weights``, as in training), in eval
+    mode; skips from blocks (1, 2) unless ``out_indices`` is given."""
+    from escnet_mmseg.models import CLIPBackbone
+    kwargs.setdefault('out_indices', (1, 2))
+    backbone = CLIPBackbone(
+        model_cfg=model_cfg, pretrained=str(path), quick_gelu=False, **kwargs)
+    backbone.init_weights()
+    return backbone.eval()
+
+
 def write_tiny_weights(folder: Path) -> Tuple[str, str]:
     """Tiny CLIP (open_clip state dict) and SAM checkpoints for the tiny
     config, written into ``folder``; returns their paths."""

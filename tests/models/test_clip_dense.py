@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from escnet_mmseg.models import CLIPBackbone
-from tests.tiny import tiny_model_cfg, tiny_open_clip
+from tests.tiny import load_tiny_backbone, tiny_model_cfg, tiny_open_clip
 
 TOL = 1e-5
 
@@ -20,17 +20,6 @@ def clip_file(tmp_path_factory):
     path = tmp_path_factory.mktemp('clip') / 'open_clip_tiny.pt'
     torch.save(ref.state_dict(), path)
     return cfg, ref, path
-
-
-def _backbone(cfg, path, **kw):
-    backbone = CLIPBackbone(
-        model_cfg=cfg,
-        pretrained=str(path),
-        out_indices=(1, 2),
-        quick_gelu=False,
-        **kw)
-    backbone.init_weights()
-    return backbone.eval()
 
 
 def _dense_formula(ref, images):
@@ -57,7 +46,7 @@ def _dense_formula(ref, images):
 @pytest.mark.parametrize('finetune', ['attention', 'none'])
 def test_dense_equals_formula(clip_file, finetune):
     cfg, ref, path = clip_file
-    backbone = _backbone(cfg, path, finetune=finetune)
+    backbone = load_tiny_backbone(cfg, path, finetune=finetune)
     assert backbone.last_block == 'dense'  # the default
     images = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
@@ -71,8 +60,8 @@ def test_dense_equals_formula(clip_file, finetune):
 
 def test_plain_mode_and_skips_equal_open_clip(clip_file):
     cfg, ref, path = clip_file
-    plain = _backbone(cfg, path, last_block='plain')
-    dense = _backbone(cfg, path)
+    plain = load_tiny_backbone(cfg, path, last_block='plain')
+    dense = load_tiny_backbone(cfg, path)
     images = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         x, inters = ref.visual.transformer.forward_intermediates(
@@ -93,7 +82,7 @@ def test_plain_mode_and_skips_equal_open_clip(clip_file):
 def test_one_pass_through_the_tower(clip_file):
     """Every block runs once (the dense path reuses the last block's input)."""
     cfg, _, path = clip_file
-    backbone = _backbone(cfg, path)
+    backbone = load_tiny_backbone(cfg, path)
     calls = []
     for block in backbone.clip.visual.transformer.resblocks:
         block.register_forward_hook(lambda m, i, o: calls.append(m))
@@ -105,7 +94,7 @@ def test_one_pass_through_the_tower(clip_file):
 def test_layer_scale_is_applied(clip_file):
     """A tower with layer-scale (ls_1/ls_2) scales both dense branches."""
     cfg, _, path = clip_file
-    backbone = _backbone(cfg, path)
+    backbone = load_tiny_backbone(cfg, path)
     last = backbone.clip.visual.transformer.resblocks[-1]
     from escnet_mmseg.models.clip_backbone import dense_block_forward
     x = torch.randn(2, 65, 32)

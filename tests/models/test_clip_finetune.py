@@ -10,9 +10,9 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.runner.checkpoint import (get_state_dict, load_checkpoint,
                                         save_checkpoint, weights_to_cpu)
 
-from escnet_mmseg.models import CLIPBackbone
 from tests.models.test_escnet import _samples
-from tests.tiny import NAMES, REPO, build_tiny_model, tiny_cfg, tiny_open_clip
+from tests.tiny import (NAMES, REPO, build_tiny_model, load_tiny_backbone,
+                        tiny_cfg, tiny_open_clip)
 
 SCHEDULE = osp.join(REPO, 'configs', '_base_', 'schedules', 'schedule_80k.py')
 
@@ -143,13 +143,7 @@ def test_open_clip_state_dict_loads(tmp_path):
     ref = tiny_open_clip(cfg)
     path = tmp_path / 'open_clip_tiny.pt'
     torch.save(ref.state_dict(), path)
-    backbone = CLIPBackbone(
-        model_cfg=cfg,
-        pretrained=str(path),
-        out_indices=(1, 2),
-        quick_gelu=False,
-        finetune='attention')
-    backbone.init_weights()
+    backbone = load_tiny_backbone(cfg, path, finetune='attention')
     ref_blocks = ([b.attn for b in ref.visual.transformer.resblocks] +
                   [b.attn for b in ref.transformer.resblocks])
     for (_, attn), ref_attn in zip(_attn_layers(backbone), ref_blocks):

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from escnet_mmseg.models import CLIPBackbone, ESCTextEncoder
-from tests.tiny import tiny_model_cfg, tiny_open_clip
+from tests.tiny import load_tiny_backbone, tiny_model_cfg, tiny_open_clip
 
 TOL = 1e-5
 
@@ -19,17 +19,9 @@ def clip_file(tmp_path_factory):
     return cfg, ref, path
 
 
-def _backbone(cfg, path, **kw):
-    kw.setdefault('out_indices', (1, 2))
-    backbone = CLIPBackbone(
-        model_cfg=cfg, pretrained=str(path), quick_gelu=False, **kw)
-    backbone.init_weights()
-    return backbone.eval()
-
-
 def test_pooled_image_embedding_equals_encode_image(clip_file):
     cfg, ref, path = clip_file
-    backbone = _backbone(cfg, path)
+    backbone = load_tiny_backbone(cfg, path)
     images = torch.randn(2, 3, 64, 64)
     out = backbone(images)
     assert (out['pooled'] - ref.encode_image(images)).abs().max() <= TOL
@@ -39,7 +31,7 @@ def test_pooled_image_embedding_equals_encode_image(clip_file):
 
 def test_plain_dense_tokens_are_projected_patch_tokens(clip_file):
     cfg, ref, path = clip_file
-    backbone = _backbone(cfg, path, last_block='plain')
+    backbone = load_tiny_backbone(cfg, path, last_block='plain')
     images = torch.randn(1, 3, 64, 64)
     ref.visual.output_tokens = True
     _, tokens = ref.visual(images)
@@ -50,7 +42,7 @@ def test_plain_dense_tokens_are_projected_patch_tokens(clip_file):
 
 def test_text_embedding_equals_encode_text(clip_file):
     cfg, ref, path = clip_file
-    backbone = _backbone(cfg, path)
+    backbone = load_tiny_backbone(cfg, path)
     encoder = ESCTextEncoder(templates=['{}'])
     names = ['cat', 'traffic light', 'wall, walls']
     import open_clip
@@ -62,7 +54,7 @@ def test_text_embedding_equals_encode_text(clip_file):
 
 def test_templates_are_averaged(clip_file):
     cfg, ref, path = clip_file
-    backbone = _backbone(cfg, path)
+    backbone = load_tiny_backbone(cfg, path)
     templates = ['a photo of a {}.', 'a drawing of the {}.']
     encoder = ESCTextEncoder(templates=templates)
     import open_clip
@@ -78,7 +70,7 @@ def test_templates_are_averaged(clip_file):
 
 def test_text_cache_follows_mode_and_weights(clip_file):
     cfg, _, path = clip_file
-    backbone = _backbone(cfg, path)
+    backbone = load_tiny_backbone(cfg, path)
     encoder = ESCTextEncoder()
     with torch.no_grad():
         a = encoder(['dog', 'cat'], backbone)
@@ -99,7 +91,7 @@ def test_position_grid_is_resampled(tmp_path):
     cfg = tiny_model_cfg()['backbone']['model_cfg']
     small = dict(cfg, vision_cfg=dict(cfg['vision_cfg'], image_size=32))
     torch.save(tiny_open_clip(small).state_dict(), tmp_path / 'small.pt')
-    backbone = _backbone(cfg, tmp_path / 'small.pt', image_size=64)
+    backbone = load_tiny_backbone(cfg, tmp_path / 'small.pt', image_size=64)
     assert backbone.clip.visual.positional_embedding.shape == (65, 32)
     assert backbone(torch.randn(1, 3, 64, 64))['dense'].shape[-2:] == (8, 8)
 
@@ -110,9 +102,9 @@ def test_bad_clip_checkpoint_is_named(tmp_path, clip_file):
     del state['visual.proj']
     torch.save(state, tmp_path / 'clip_broken.pt')
     with pytest.raises(KeyError, match=r'visual\.proj'):
-        _backbone(cfg, tmp_path / 'clip_broken.pt')
+        load_tiny_backbone(cfg, tmp_path / 'clip_broken.pt')
     with pytest.raises(FileNotFoundError, match='missing.pt'):
-        _backbone(cfg, tmp_path / 'missing.pt')
+        load_tiny_backbone(cfg, tmp_path / 'missing.pt')
 
 
 def test_finetune_modes_select_parameters():

@@ -4,9 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from escnet_mmseg.models import CLIPBackbone, ESCTextEncoder
+from escnet_mmseg.models import ESCTextEncoder
 from escnet_mmseg.models.text_encoder import SINGLE_TEMPLATE, synonyms
-from tests.tiny import tiny_model_cfg, tiny_open_clip
+from tests.tiny import load_tiny_backbone, tiny_model_cfg, tiny_open_clip
 
 TOL = 1e-5
 TEMPLATE_SETS = [['A photo of a {} in the scene'],
@@ -22,13 +22,7 @@ def clip_pair(tmp_path_factory):
     ref = tiny_open_clip(cfg)
     path = tmp_path_factory.mktemp('clip') / 'open_clip_tiny.pt'
     torch.save(ref.state_dict(), path)
-    backbone = CLIPBackbone(
-        model_cfg=cfg,
-        pretrained=str(path),
-        out_indices=(1, 2),
-        quick_gelu=False)
-    backbone.init_weights()
-    return ref, backbone.eval()
+    return ref, load_tiny_backbone(cfg, path)
 
 
 def _encode(ref, text):
