@@ -27,16 +27,21 @@ MIOU_CLEAN = (72.8, 36.2, 75.5)  # per-class BCE, ordinary last CLIP block
 MIOU_BAR = 65.0
 
 
-@pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('synthetic') / 'data'
+def generate_data(root: Path) -> Path:
+    """The synthetic dataset of these runs (160 train, 30 val images)."""
     subprocess.run([
         sys.executable,
         str(REPO / 'tools' / 'generate_synthetic_data.py'), '--out',
         str(root), '--seed', '0', '--num-train', '160', '--num-val', '30'
     ],
-                   check=True)
+                   check=True,
+                   capture_output=True)
     return root
+
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory):
+    return generate_data(tmp_path_factory.mktemp('synthetic') / 'data')
 
 
 def _data_options(root: Path):

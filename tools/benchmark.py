@@ -303,6 +303,7 @@ def bench_compare(args) -> dict:
     res['ratio'] = res['median_b'] / res['median_a']
     if outs[0].shape == outs[1].shape:
         res['max_abs_diff'] = (outs[0] - outs[1]).abs().max().item()
+        res['max_abs_logit'] = outs[0].abs().max().item()
     return res
 
 

@@ -7,6 +7,7 @@ from mmseg.structures import SegDataSample
 
 from escnet_mmseg.models.vlf import VLF
 from tests.tiny import NAMES, build_tiny_model, tiny_model_cfg
+from tests.tolerance import BLOCK, NETWORK, assert_close
 
 
 def _samples(n, size=64, classes=len(NAMES), seed=0):
@@ -47,8 +48,12 @@ def test_checkpointing_gives_identical_gradients():
     assert calls_cp == 2 * calls  # the ESC blocks were recomputed
     assert torch.equal(loss, loss_cp)
     assert grads.keys() == grads_cp.keys()
+    # The recomputation runs the same kernels on the same tensors; only the
+    # order in which a parameter's gradient contributions are added may
+    # change, so the gradients agree to rounding on the scale of all of them.
+    scale = max(g.abs().max().item() for g in grads.values())
     for name, g in grads.items():
-        assert torch.allclose(g, grads_cp[name], rtol=0, atol=1e-7), name
+        assert_close(grads_cp[name], g, BLOCK, scale=scale, msg=name)
 
 
 def test_checkpointing_is_off_by_default_and_in_eval():
@@ -149,4 +154,4 @@ def test_compiled_neck_equals_eager(backend):
         want = neck(visual, text)
         got = compiled(visual, text)
     torch._dynamo.reset()
-    assert (got - want).abs().max() <= 1e-5
+    assert_close(got, want, NETWORK)

@@ -6,10 +6,10 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from escnet_mmseg.models.escnet_head import ESCNetHead
+from tests.tolerance import BLOCK, OP, assert_close
 
 C = 8
 W = 12
-ATOL = 1e-5
 
 
 def make_head(**kwargs) -> ESCNetHead:
@@ -72,7 +72,7 @@ def test_chunked_equals_unchunked(chunk):
     inputs = make_inputs()
     full = head(inputs)
     chunked = head(dict(inputs, class_chunk_size=chunk))
-    torch.testing.assert_close(chunked, full, atol=ATOL, rtol=0)
+    assert_close(chunked, full, BLOCK)
 
 
 def test_invalid_chunk_size():
@@ -90,7 +90,7 @@ def test_batch_independence():
             dict(
                 corr=inputs['corr'][b:b + 1],
                 skips=tuple(s[b:b + 1] for s in inputs['skips'])))
-        torch.testing.assert_close(alone, out[b:b + 1], atol=ATOL, rtol=0)
+        assert_close(alone, out[b:b + 1], BLOCK)
 
 
 def test_permutation_equivariance():
@@ -99,7 +99,7 @@ def test_permutation_equivariance():
     perm = torch.tensor([2, 4, 0, 3, 1])
     out = head(inputs)
     out_perm = head(dict(inputs, corr=inputs['corr'][:, perm]))
-    torch.testing.assert_close(out_perm, out[:, perm], atol=ATOL, rtol=0)
+    assert_close(out_perm, out[:, perm], BLOCK)
 
 
 def test_split_conv_equals_concat_conv():
@@ -110,8 +110,7 @@ def test_split_conv_equals_concat_conv():
     skip = torch.randn(3, 16, 12, 10)
     weight = torch.cat([block.conv_x.weight, block.conv_skip.weight], dim=1)
     ref = F.conv2d(torch.cat([x, skip], dim=1), weight, padding=1)
-    torch.testing.assert_close(
-        block.conv_x(x) + block.skip_term(skip), ref, atol=ATOL, rtol=1e-5)
+    assert_close(block.conv_x(x) + block.skip_term(skip), ref, OP)
 
 
 @pytest.mark.parametrize('use_sigmoid', [False, True])
@@ -149,7 +148,7 @@ def test_loss_ignores_ignore_index():
         head(inputs), size=(24, 20), mode='bilinear', align_corners=False)
     label = samples[0].gt_sem_seg.data
     ref = F.cross_entropy(logits, label, ignore_index=255)
-    torch.testing.assert_close(loss, ref, atol=ATOL, rtol=1e-5)
+    assert_close(loss, ref, OP)
 
 
 def test_gradients_reach_every_parameter():

@@ -3,10 +3,10 @@ import pytest
 import torch
 
 from escnet_mmseg.models.vlf import VLF, LinearClassAttention
+from tests.tolerance import BLOCK, OP, assert_close
 
 C = 16
 E = 12
-ATOL = 1e-5
 
 
 def make_vlf(corr_channels: int = 1, window_size: int = 4) -> VLF:
@@ -60,7 +60,7 @@ def test_grid_not_multiple_of_window(hw):
     assert torch.isfinite(out).all()
     # Padding is per (image, class): a single pair alone gives the same.
     single = vlf(corr[1:, 3:4], visual[1:, 3:4], text)
-    torch.testing.assert_close(single, out[1:, 3:4], atol=ATOL, rtol=0)
+    assert_close(single, out[1:, 3:4], BLOCK)
 
 
 def test_permutation_equivariance():
@@ -69,7 +69,7 @@ def test_permutation_equivariance():
     perm = torch.tensor([3, 0, 4, 1, 2])
     out = vlf(corr, visual, text)
     out_perm = vlf(corr[:, perm], visual[:, perm], text[perm])
-    torch.testing.assert_close(out_perm, out[:, perm], atol=ATOL, rtol=0)
+    assert_close(out_perm, out[:, perm], BLOCK)
 
 
 def test_text_order_does_not_matter():
@@ -77,7 +77,7 @@ def test_text_order_does_not_matter():
     corr, visual, text = make_inputs(num_text=7)
     out = vlf(corr, visual, text)
     out2 = vlf(corr, visual, text.flip(0))
-    torch.testing.assert_close(out2, out, atol=ATOL, rtol=0)
+    assert_close(out2, out, BLOCK)
 
 
 def test_chunk_invariance():
@@ -87,8 +87,7 @@ def test_chunk_invariance():
     chunks = [
         vlf(corr[:, s], visual[:, s], text) for s in (slice(0, 2), slice(2, 5))
     ]
-    torch.testing.assert_close(
-        torch.cat(chunks, dim=1), full, atol=ATOL, rtol=0)
+    assert_close(torch.cat(chunks, dim=1), full, BLOCK)
 
 
 def test_text_is_used():
@@ -105,7 +104,7 @@ def test_batch_independence():
     out = vlf(corr, visual, text)
     for b in range(3):
         alone = vlf(corr[b:b + 1], visual[b:b + 1], text)
-        torch.testing.assert_close(alone, out[b:b + 1], atol=ATOL, rtol=0)
+        assert_close(alone, out[b:b + 1], BLOCK)
 
 
 @pytest.mark.parametrize('corr_channels', [1, C])
@@ -144,7 +143,7 @@ def test_linear_attention_matches_explicit_formula():
     ref = torch.einsum('btpns,sne->btpne', weights, v)
     ref = ref / (weights.sum(-1, keepdim=True) + attn.eps)
     ref = attn.out_proj(ref.reshape(2, 3, 5, C))
-    torch.testing.assert_close(out, ref, atol=ATOL, rtol=1e-5)
+    assert_close(out, ref, OP)
 
 
 def test_registered():
