@@ -44,7 +44,7 @@ def tolerance(ulps: int,
     return ulps * torch.finfo(dtype).eps * float(scale)
 
 
-def _record(msg, err: float, tol: float) -> None:
+def record(msg, err: float, tol: float) -> None:
     """Append the comparison to $TOLERANCE_LOG (JSON lines), if set, so the
     deviations measured on a machine can be tabulated."""
     path = os.environ.get('TOLERANCE_LOG')
@@ -83,13 +83,12 @@ def assert_close(actual: torch.Tensor,
         msg (str | tuple, optional): Context for the failure message.
             Defaults to None.
     """
-    assert actual.shape == expected.shape, (msg, actual.shape,
-                                            expected.shape)
+    assert actual.shape == expected.shape, (msg, actual.shape, expected.shape)
     err = max_abs_diff(actual, expected)
     if scale is None:
         scale = expected.detach().abs().max().item()
     tol = tolerance(ulps, scale, dtype or actual.dtype)
-    _record(msg, err, tol)
+    record(msg, err, tol)
     assert err <= tol, (
         f'{msg or "values"}: max |difference| {err:.3g} > {tol:.3g} '
         f'({ulps} eps x scale {scale:.3g})')

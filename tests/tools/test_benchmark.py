@@ -2,7 +2,7 @@
 import pytest
 
 from tests.tiny import TINY_CONFIG
-from tests.tolerance import NETWORK, tolerance
+from tests.tolerance import NETWORK, record, tolerance
 from tests.tools.tool_loader import load_tool
 
 bench = load_tool('tools/benchmark.py')
@@ -73,7 +73,9 @@ def test_compare_reference_sam_block_gives_same_logits():
         '--reference-sam', 'b'
     ])
     res = bench.bench_compare(args)
-    assert res['max_abs_diff'] <= tolerance(NETWORK, res['max_abs_logit'])
+    tol = tolerance(NETWORK, res['max_abs_logit'])
+    record('compare', res['max_abs_diff'], tol)
+    assert res['max_abs_diff'] <= tol
     assert len(res['ratios']) == 2 and res['ratio'] > 0
 
 
