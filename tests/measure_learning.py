@@ -29,10 +29,7 @@ def run_once(root: Path, work: Path, seed: int, kernels: str, threads: int,
         env['ATEN_CPU_CAPABILITY'] = kernels
     subprocess.run(
         _train_cmd(
-            work,
-            root,
-            iters,
-            options=[f'randomness.seed={seed}', *options]),
+            work, root, iters, options=[f'randomness.seed={seed}', *options]),
         check=True,
         env=env,
         capture_output=True)
@@ -75,8 +72,8 @@ def main(argv=None) -> None:
             work = Path(tmp) / f'{kernels}-{threads}-{seed}'
             miou = run_once(root, work, seed, kernels, threads, args.iters,
                             args.cfg_options)
-            print(f'| {kernels} | {threads} | {seed} | {miou:.2f} |',
-                  flush=True)
+            print(
+                f'| {kernels} | {threads} | {seed} | {miou:.2f} |', flush=True)
 
 
 if __name__ == '__main__':

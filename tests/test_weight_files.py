@@ -6,8 +6,8 @@ from torch import nn
 
 from escnet_mmseg.utils import load_state_dict_file
 from tests.tiny import load_tiny_backbone, tiny_model_cfg, tiny_open_clip
-from tests.tools.tool_loader import load_tool
 from tests.tolerance import NETWORK, assert_close
+from tests.tools.tool_loader import load_tool
 
 
 @pytest.fixture(scope='module')

@@ -83,8 +83,7 @@ def assert_close(actual: torch.Tensor,
         msg (str | tuple, optional): Context for the failure message.
             Defaults to None.
     """
-    assert actual.shape == expected.shape, (msg, actual.shape,
-                                            expected.shape)
+    assert actual.shape == expected.shape, (msg, actual.shape, expected.shape)
     err = max_abs_diff(actual, expected)
     if scale is None:
         scale = expected.detach().abs().max().item()

@@ -159,4 +159,5 @@ def test_open_clip_state_dict_loads(tmp_path):
     assert all(torch.equal(own[k], v) for k, v in ref.state_dict().items())
     tokens = torch.randint(1, 100, (3, 16))
     with torch.no_grad():
-        assert_close(backbone.encode_text(tokens), ref.encode_text(tokens), NETWORK)
+        assert_close(
+            backbone.encode_text(tokens), ref.encode_text(tokens), NETWORK)

@@ -9,7 +9,6 @@ from tests.tiny import NAMES, build_tiny_model, tiny_cfg
 from tests.tolerance import NETWORK, assert_close
 
 
-
 @pytest.fixture(scope='module')
 def model():
     return build_tiny_model().eval()

@@ -15,6 +15,7 @@ from escnet_mmseg.models.sam_block import (DenseEmbedding, SAMBlock,
 from tests.tiny import (build_tiny_model, tiny_model_cfg, tiny_sam,
                         write_sam_checkpoint)
 from tests.tolerance import BLOCK, NETWORK, OP, assert_close
+
 DIMS, GRID, E, C, K = 32, 8, 24, 16, 3
 
 
