@@ -122,7 +122,7 @@ def _flop_parts(model) -> dict:
     # the hooks go on the layers.
     head = model.decode_head
     parts['decoder'] = [
-        *head.skip_proj, *head.up_blocks, head.conv_seg,
+        *head.skip_proj, *head.guidance_proj, *head.up_blocks, head.conv_seg,
         *(b.conv_skip for b in head.up_blocks)
     ]
     return parts

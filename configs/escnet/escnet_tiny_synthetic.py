@@ -47,7 +47,9 @@ model = dict(
         in_channels=32,
         skip_in_channels=32,
         skip_channels=(32, 16),
-        decoder_channels=(16, 8)))
+        guidance_channels=(8, 4),
+        decoder_channels=(16, 8),
+        channels_per_group=4))
 
 optim_wrapper = dict(
     type='OptimWrapper',

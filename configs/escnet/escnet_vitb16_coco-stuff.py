@@ -1,5 +1,6 @@
 # ESC-Net, CLIP ViT-B/16 @ 384, trained on COCO-Stuff 164k (171 classes):
-# AdamW 2e-4 (CLIP and SAM x0.01), 80k iterations, 4 GPUs x 1 image, AMP.
+# AdamW 2e-4 (CLIP and SAM x0.01), 80k iterations, 4 GPUs x 1 image, fp32
+# as CAT-Seg (`tools/train.py --amp` for fp16).
 _base_ = [
     '../_base_/models/escnet_vitb16.py',
     '../_base_/datasets/coco-stuff164k.py',
@@ -8,4 +9,3 @@ _base_ = [
 ]
 crop_size = (384, 384)
 model = dict(data_preprocessor=dict(size=crop_size))
-optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -2,7 +2,7 @@
 # the paper's main model (Table 1, 451.3 M parameters). Same recipe as
 # escnet_vitb16_coco-stuff.py: as in CAT-Seg it trains on the same 384x384
 # crops as ViT-B/16, which the model resizes to CLIP's 336 px input
-# (ESCNet.extract_feat).
+# (ESCNet.extract_feat). fp32 as CAT-Seg; `tools/train.py --amp` for fp16.
 _base_ = [
     '../_base_/models/escnet_vitl14.py',
     '../_base_/datasets/coco-stuff164k.py',
@@ -11,4 +11,3 @@ _base_ = [
 ]
 crop_size = (384, 384)
 model = dict(data_preprocessor=dict(size=crop_size))
-optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

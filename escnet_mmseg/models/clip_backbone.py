@@ -94,9 +94,36 @@ def resolve_clip_weights(model_name: Optional[str], pretrained: str) -> str:
     return download_pretrained(tag_cfg)
 
 
+def resize_pos_embed(state: Dict[str, Tensor], clip: nn.Module) -> None:
+    """Resample the visual position grid of a state dict, as CAT-Seg does.
+
+    The CLS position is kept; the ``S x S`` grid is resized to the model's
+    grid by bicubic interpolation with ``align_corners=False`` and no
+    antialiasing (CAT-Seg's ``resized_pos_embed``; open_clip's own
+    ``resize_pos_embed`` antialiases, another kernel), in float32. Nothing
+    changes when the sizes already match (ViT-L/14 at 336 px).
+
+    Args:
+        state (dict[str, Tensor]): open_clip state dict, modified in place.
+        clip (nn.Module): The open_clip ``CLIP`` the state dict is for.
+    """
+    key = 'visual.positional_embedding'
+    old = state.get(key)
+    grid = tuple(clip.visual.grid_size)
+    if old is None or old.shape[0] == grid[0] * grid[1] + 1:
+        return
+    side = int(round((old.shape[0] - 1)**0.5))
+    if side * side != old.shape[0] - 1:
+        raise ValueError(f'{key} of shape {tuple(old.shape)} is not a CLS '
+                         'position plus a square grid')
+    pos = old[1:].float().reshape(1, side, side, -1).permute(0, 3, 1, 2)
+    pos = F.interpolate(pos, size=grid, mode='bicubic', align_corners=False)
+    pos = pos[0].permute(1, 2, 0).reshape(grid[0] * grid[1], -1)
+    state[key] = torch.cat([old[:1], pos.to(old.dtype)])
+
+
 def load_clip_weights(clip: torch.nn.Module, path: str) -> None:
     """Load an open_clip state dict file, resampling the position grid."""
-    from open_clip.model import resize_pos_embed
     state = load_state_dict_file(path)
     resize_pos_embed(state, clip)  # e.g. 14x14 -> 24x24 for ViT-B/16 @ 384
     # logit_bias exists only for SigLIP-style checkpoints.

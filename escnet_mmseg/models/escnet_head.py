@@ -20,20 +20,22 @@ from .utils import class_chunks
 
 
 class UpBlock(nn.Module):
-    """One decoder stage: bilinear x2, fuse a skip feature, two 3x3 convs.
+    """One decoder stage: bilinear x2, fuse a guidance feature, double conv.
 
-    The first 3x3 conv conceptually runs on the concatenation
-    ``[up(x); skip]``. A convolution is linear in its input channels, so it
-    is computed as ``conv_x(up(x)) + conv_skip(skip)`` (same weights split
-    along the input channels, zero padding commutes with the split). The skip
-    term is the same for every class of an image: it is computed once per
-    image by :meth:`skip_term` and broadcast over the classes, so no
-    per-class copy of the skip feature is ever made. GroupNorm + GELU follow
-    the sum, then a second 3x3 conv + GroupNorm + GELU.
+    CAT-Seg's stage is ``DoubleConv([up(x); guidance])``: a 3x3 conv (no
+    bias) of the concatenation, GroupNorm, ReLU, a second 3x3 conv (no bias),
+    GroupNorm, ReLU, with ``channels // 16`` GroupNorm groups. The first conv
+    is linear in its input channels, so it is computed as
+    ``conv_x(up(x)) + conv_skip(guidance)`` (the same weights split along the
+    input channels; zero padding commutes with the split). The guidance term
+    is the same for every class of an image: it is computed once per image
+    by :meth:`skip_term` and broadcast over the classes, so no per-class
+    copy of the guidance is ever made. ``x`` is upsampled bilinearly (paper
+    §3.6) where CAT-Seg uses a transposed convolution.
 
     Args:
         in_channels (int): Channels of the per-class input ``x``.
-        skip_channels (int): Channels of the (projected) skip feature.
+        skip_channels (int): Channels of the (projected) guidance feature.
         out_channels (int): Output channels.
         num_groups (int): GroupNorm groups.
         align_corners (bool): ``align_corners`` of the bilinear upsampling.
@@ -44,8 +46,8 @@ class UpBlock(nn.Module):
         super().__init__()
         self.align_corners = align_corners
         norm_cfg = dict(type='GN', num_groups=num_groups, requires_grad=True)
-        act_cfg = dict(type='GELU')
-        # Bias-free like ConvModule followed by a norm layer.
+        act_cfg = dict(type='ReLU')
+        # Bias-free like CAT-Seg's DoubleConv (a norm layer follows).
         self.conv_x = nn.Conv2d(
             in_channels, out_channels, 3, padding=1, bias=False)
         self.conv_skip = nn.Conv2d(
@@ -61,10 +63,10 @@ class UpBlock(nn.Module):
             act_cfg=act_cfg)
 
     def skip_term(self, skip: Tensor) -> Tensor:
-        """Per-image contribution of the skip feature to the first conv.
+        """Per-image contribution of the guidance feature to the first conv.
 
         Args:
-            skip (Tensor): Projected skip feature of shape ``(B, S, H, W)``.
+            skip (Tensor): Projected guidance of shape ``(B, S, H, W)``.
 
         Returns:
             Tensor: Shape ``(B, out_channels, H, W)``.
@@ -97,38 +99,47 @@ class UpBlock(nn.Module):
 
 @MODELS.register_module()
 class ESCNetHead(BaseDecodeHead):
-    """U-Net mask decoder of ESC-Net.
+    """U-Net mask decoder of ESC-Net, CAT-Seg's upsampling decoder.
 
     Two up-sampling stages turn the final correlation embedding ``Z`` of every
-    class into one logit map at 4x the grid resolution:
+    class into one logit map at 4x the grid resolution. Each stage is guided
+    by an intermediate CLIP feature (CAT-Seg's wiring: the shallower block
+    guides the first, coarser stage):
 
-    * stage 0: bilinear x2, fuse ``ConvTranspose2d(k=2, s=2)`` of ``G_2`` (the
-      deeper intermediate CLIP layer) projected to ``skip_channels[0]``
-      channels at ``2h x 2w``, two (3x3 conv + GroupNorm + GELU) to
-      ``decoder_channels[0]``;
-    * stage 1: bilinear x2, fuse ``ConvTranspose2d(k=4, s=4)`` of ``G_1`` (the
-      shallower layer) projected to ``skip_channels[1]`` channels at
-      ``4h x 4w``, two (3x3 conv + GroupNorm + GELU) to
+    * stage 0: bilinear x2, guided by ``G_1`` (the shallower CLIP block, 3 for
+      ViT-B/16, 7 for ViT-L/14) upsampled by ``ConvTranspose2d(k=2, s=2)`` to
+      ``skip_channels[0]`` channels at ``2h x 2w`` and projected by a 3x3
+      conv + ReLU to ``guidance_channels[0]``; double conv (3x3 conv,
+      GroupNorm, ReLU, twice) to ``decoder_channels[0]``;
+    * stage 1: bilinear x2, guided by ``G_2`` (the deeper block, 7 / 15)
+      upsampled by ``ConvTranspose2d(k=4, s=4)`` to ``skip_channels[1]`` at
+      ``4h x 4w``, projected to ``guidance_channels[1]``; double conv to
       ``decoder_channels[1]``;
     * a 3x3 conv ``decoder_channels[1] -> 1`` shared by all classes.
 
-    The skip projections are computed once per image and broadcast to the
-    classes. Every operation after them is per class, so the head is
-    equivariant to permutations of the classes and can process the classes
-    in chunks (``class_chunk_size``) with identical results and a peak memory
-    that does not grow with the vocabulary size.
+    The guidance and its contribution to the first conv of each stage are
+    computed once per image and broadcast to the classes. Every operation
+    after them is per class, so the head is equivariant to permutations of
+    the classes and can process the classes in chunks (``class_chunk_size``)
+    with identical results and a peak memory that does not grow with the
+    vocabulary size.
 
     Args:
         in_channels (int): Channels ``C`` of the correlation embedding.
             Defaults to 128.
         skip_in_channels (int): Width ``W`` of the CLIP skip features.
             Defaults to 768.
-        skip_channels (Sequence[int]): Channels of the projected ``G_2`` and
-            ``G_1``. Defaults to (256, 128).
+        skip_channels (Sequence[int]): Channels of the upsampled ``G_1`` and
+            ``G_2`` (CAT-Seg's ``upsample1``/``upsample2``). Defaults to
+            (256, 128).
+        guidance_channels (Sequence[int]): Channels of the 3x3 conv + ReLU
+            projections of the two guidances (CAT-Seg's
+            ``decoder_guidance_proj_dims``). Defaults to (32, 16).
         decoder_channels (Sequence[int]): Output channels of the two stages.
             Defaults to (64, 32).
-        num_groups (int): GroupNorm groups of the decoder convs; must divide
-            every entry of ``decoder_channels``. Defaults to 8.
+        channels_per_group (int): Channels per GroupNorm group of the double
+            convs (CAT-Seg: ``channels // 16`` groups); must divide every
+            entry of ``decoder_channels``. Defaults to 16.
         loss_decode (dict | Sequence[dict]): Loss config(s). The default,
             ``PerClassBCELoss``, is CAT-Seg's per-class sigmoid binary
             cross-entropy over every pixel (ignored pixels are negatives of
@@ -152,8 +163,9 @@ class ESCNetHead(BaseDecodeHead):
                  in_channels: int = 128,
                  skip_in_channels: int = 768,
                  skip_channels: Sequence[int] = (256, 128),
+                 guidance_channels: Sequence[int] = (32, 16),
                  decoder_channels: Sequence[int] = (64, 32),
-                 num_groups: int = 8,
+                 channels_per_group: int = 16,
                  loss_decode: Union[dict, Sequence[dict]] = dict(
                      type='PerClassBCELoss', loss_weight=1.0),
                  ignore_index: int = 255,
@@ -161,14 +173,17 @@ class ESCNetHead(BaseDecodeHead):
                  with_cp: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None,
                  **kwargs) -> None:
-        if len(skip_channels) != 2 or len(decoder_channels) != 2:
-            raise ValueError('skip_channels and decoder_channels must have '
-                             'two entries (one per up-sampling stage), got '
-                             f'{skip_channels} and {decoder_channels}')
+        for name, value in (('skip_channels', skip_channels),
+                            ('guidance_channels', guidance_channels),
+                            ('decoder_channels', decoder_channels)):
+            if len(value) != 2:
+                raise ValueError(f'{name} must have two entries (one per '
+                                 f'up-sampling stage), got {value}')
         for ch in decoder_channels:
-            if ch % num_groups != 0:
-                raise ValueError(f'num_groups ({num_groups}) must divide '
-                                 f'every decoder channel, got {ch}')
+            if ch % channels_per_group != 0:
+                raise ValueError(
+                    f'channels_per_group ({channels_per_group}) must divide '
+                    f'every decoder channel, got {ch}')
         # The number of classes is the size of the vocabulary, which changes
         # from call to call (training set, test sets, user vocabularies), so
         # no layer depends on it: every class gets one logit map from the
@@ -191,20 +206,27 @@ class ESCNetHead(BaseDecodeHead):
         self.with_cp = with_cp
         self.skip_in_channels = skip_in_channels
         self.skip_channels = tuple(skip_channels)
+        self.guidance_channels = tuple(guidance_channels)
         self.decoder_channels = tuple(decoder_channels)
 
-        # Skip projections: G_2 -> 2h (stage 0), G_1 -> 4h (stage 1).
+        # Skip upsampling: G_1 -> 2h (stage 0), G_2 -> 4h (stage 1).
         self.skip_proj = nn.ModuleList([
             nn.ConvTranspose2d(
                 skip_in_channels, skip_channels[0], kernel_size=2, stride=2),
             nn.ConvTranspose2d(
                 skip_in_channels, skip_channels[1], kernel_size=4, stride=4),
         ])
+        # CAT-Seg's decoder guidance projections: 3x3 conv (with bias) + ReLU.
+        self.guidance_proj = nn.ModuleList([
+            nn.Sequential(
+                nn.Conv2d(skip, guide, kernel_size=3, padding=1), nn.ReLU())
+            for skip, guide in zip(skip_channels, guidance_channels)
+        ])
+        ins = (in_channels, decoder_channels[0])
         self.up_blocks = nn.ModuleList([
-            UpBlock(in_channels, skip_channels[0], decoder_channels[0],
-                    num_groups, align_corners),
-            UpBlock(decoder_channels[0], skip_channels[1], decoder_channels[1],
-                    num_groups, align_corners),
+            UpBlock(ins[i], guidance_channels[i], decoder_channels[i],
+                    decoder_channels[i] // channels_per_group, align_corners)
+            for i in range(2)
         ])
         # Replaces BaseDecodeHead's 1x1 `conv_seg` (and its dropout) so that
         # `cls_seg` keeps a meaning: one logit per class from the shared
@@ -225,7 +247,9 @@ class ESCNetHead(BaseDecodeHead):
         return any(getattr(loss, 'use_sigmoid', False) for loss in losses)
 
     def _skip_terms(self, skips: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
-        """Per-image skip contributions of the two stages.
+        """Per-image guidance contributions of the two stages.
+
+        Stage 0 takes the shallower ``G_1``, stage 1 the deeper ``G_2``.
 
         Args:
             skips (Sequence[Tensor]): ``(G_1, G_2)``, each ``(B, W, h, w)``.
@@ -237,10 +261,9 @@ class ESCNetHead(BaseDecodeHead):
         if len(skips) != 2:
             raise ValueError('skips must be (G_1, G_2), got '
                              f'{len(skips)} tensors')
-        g1, g2 = skips
-        term0 = self.up_blocks[0].skip_term(self.skip_proj[0](g2))
-        term1 = self.up_blocks[1].skip_term(self.skip_proj[1](g1))
-        return term0, term1
+        return tuple(
+            block.skip_term(proj(up(g))) for block, proj, up, g in zip(
+                self.up_blocks, self.guidance_proj, self.skip_proj, skips))
 
     def _decode(self, corr: Tensor, skip_terms: Sequence[Tensor]) -> Tensor:
         """Decode a group of classes.

@@ -101,7 +101,8 @@ def _grid(tokens, h, w):
     return tokens[:, 1:].transpose(1, 2).reshape(tokens.shape[0], -1, h, w)
 
 
-def test_clip_skips_are_open_clip_blocks_and_stage0_takes_the_deeper(upstream):
+def test_clip_skips_are_open_clip_blocks_and_stage0_takes_the_shallow(
+        upstream):
     model = _model(upstream)
     head = model.decode_head
     ups = {
@@ -122,8 +123,9 @@ def test_clip_skips_are_open_clip_blocks_and_stage0_takes_the_deeper(upstream):
     # A few CLIP blocks, the same open_clip layers run on other batches.
     assert_close(g1, shallow, NETWORK, msg='shallow skip')
     assert_close(g2, deep, NETWORK, msg='deep skip')
-    assert_close(calls['stage0'][0][0][0], deep, NETWORK, msg='stage 0')
-    assert_close(calls['stage1'][0][0][0], shallow, NETWORK, msg='stage 1')
+    # CAT-Seg: the shallow block guides the first (2h) stage.
+    assert_close(calls['stage0'][0][0][0], shallow, NETWORK, msg='stage 0')
+    assert_close(calls['stage1'][0][0][0], deep, NETWORK, msg='stage 1')
 
 
 # ------------------------------------------- correlation, block-0 scores

@@ -6,8 +6,7 @@ import torch.nn.functional as F
 
 from escnet_mmseg.models import CLIPBackbone, ESCTextEncoder
 from tests.tiny import load_tiny_backbone, tiny_model_cfg, tiny_open_clip
-from tests.tolerance import NETWORK, assert_close
-
+from tests.tolerance import NETWORK, OP, assert_close
 
 @pytest.fixture(scope='module')
 def clip_file(tmp_path_factory):
@@ -93,6 +92,33 @@ def test_position_grid_is_resampled(tmp_path):
     backbone = load_tiny_backbone(cfg, tmp_path / 'small.pt', image_size=64)
     assert backbone.clip.visual.positional_embedding.shape == (65, 32)
     assert backbone(torch.randn(1, 3, 64, 64))['dense'].shape[-2:] == (8, 8)
+
+
+def test_position_grid_is_resized_as_catseg(tmp_path):
+    """CAT-Seg's resize: CLS kept, the grid bicubic, align_corners=False,
+    no antialias (not open_clip's antialiased kernel)."""
+    cfg = tiny_model_cfg()['backbone']['model_cfg']
+    small = dict(cfg, vision_cfg=dict(cfg['vision_cfg'], image_size=40))
+    state = tiny_open_clip(small).state_dict()
+    torch.nn.init.normal_(state['visual.positional_embedding'])
+    torch.save(state, tmp_path / 'small.pt')
+    backbone = load_tiny_backbone(cfg, tmp_path / 'small.pt', image_size=64)
+    old = state['visual.positional_embedding']  # (1 + 5*5, 32)
+    grid = old[1:].reshape(5, 5, 32).permute(2, 0, 1)[None]
+    ref = F.interpolate(
+        grid,
+        size=(8, 8),
+        mode='bicubic',
+        align_corners=False,
+        antialias=False)
+    ref = torch.cat([old[:1], ref[0].reshape(32, 64).T])
+    got = backbone.clip.visual.positional_embedding.detach()
+    assert_close(got, ref, OP)
+    assert torch.equal(got[0], old[0])
+    antialiased = F.interpolate(
+        grid, size=(8, 8), mode='bicubic', align_corners=False,
+        antialias=True)[0].reshape(32, 64).T
+    assert (got[1:] - antialiased).abs().max() > 1e-3
 
 
 def test_bad_clip_checkpoint_is_named(tmp_path, clip_file):

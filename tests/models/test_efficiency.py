@@ -77,10 +77,10 @@ def test_bf16_autocast_inference(model):
     """bf16 autocast gives finite logits with the float32 argmax.
 
     A randomly initialised model barely separates its classes (median top-2
-    logit margin ~0.02, logits ~0.3), the size of bf16's rounding (8
+    logit margin ~0.008, logit std ~0.11), the size of bf16's rounding (8
     mantissa bits) after a few layers, so only pixels where float32 decides
-    clearly (margin >= 0.1, ~7% of them here) can be expected to agree; on
-    all pixels ~82% do.
+    most clearly (the top fifth of the margins, >= ~0.019 here) can be
+    expected to agree (all of them do); on all pixels ~87% do.
     """
     torch.manual_seed(5)
     images = torch.randn(4, 3, 64, 64)
@@ -90,7 +90,8 @@ def test_bf16_autocast_inference(model):
             got = model._forward(images).float()
     assert torch.isfinite(got).all()
     top2 = want.topk(2, dim=1).values
-    clear = (top2[:, 0] - top2[:, 1]) >= 0.1
+    margin = top2[:, 0] - top2[:, 1]
+    clear = margin >= margin.quantile(0.8)
     assert clear.sum() >= 100
     agree = (got.argmax(1) == want.argmax(1))[clear].float().mean().item()
     assert agree >= 0.99, agree

@@ -18,8 +18,9 @@ def make_head(**kwargs) -> ESCNetHead:
         in_channels=C,
         skip_in_channels=W,
         skip_channels=(16, 8),
+        guidance_channels=(6, 4),
         decoder_channels=(8, 4),
-        num_groups=2)
+        channels_per_group=2)
     cfg.update(kwargs)
     head = ESCNetHead(**cfg)
     head.init_weights()
@@ -107,7 +108,7 @@ def test_split_conv_equals_concat_conv():
     head = make_head()
     block = head.up_blocks[0]
     x = torch.randn(3, C, 12, 10)
-    skip = torch.randn(3, 16, 12, 10)
+    skip = torch.randn(3, 6, 12, 10)
     weight = torch.cat([block.conv_x.weight, block.conv_skip.weight], dim=1)
     ref = F.conv2d(torch.cat([x, skip], dim=1), weight, padding=1)
     assert_close(block.conv_x(x) + block.skip_term(skip), ref, OP)
@@ -180,3 +181,39 @@ def test_registered_default_config():
     assert head.skip_proj[0].out_channels == 256
     assert head.skip_proj[1].out_channels == 128
     assert head.conv_seg.in_channels == 32
+    # CAT-Seg: guidance projected to 32 / 16, GroupNorm with channels // 16
+    # groups, ReLU.
+    assert [p[0].out_channels for p in head.guidance_proj] == [32, 16]
+    assert [b.norm.num_groups for b in head.up_blocks] == [4, 2]
+    assert [b.conv2.norm.num_groups for b in head.up_blocks] == [4, 2]
+    assert all(
+        isinstance(b.act, torch.nn.ReLU) and b.conv2.with_activation
+        and isinstance(b.conv2.activate, torch.nn.ReLU)
+        for b in head.up_blocks)
+
+
+def test_stage_wiring_written_out():
+    """Stage 0 is guided by the shallow G_1 (x2), stage 1 by G_2 (x4)."""
+    head = make_head()
+    inputs = make_inputs(B=1, T=2)
+    corr, (g1, g2) = inputs['corr'], inputs['skips']
+    out = head(inputs)
+
+    def stage(block, x, guide):
+        x = F.interpolate(x, scale_factor=2, mode='bilinear')
+        w = torch.cat([block.conv_x.weight, block.conv_skip.weight], dim=1)
+        guide = guide.expand(x.shape[0], -1, -1, -1)
+        x = F.conv2d(torch.cat([x, guide], dim=1), w, padding=1)
+        x = F.relu(block.norm(x))
+        return block.conv2(x)
+
+    guides = [
+        F.relu(proj[0](up(g)))
+        for proj, up, g in zip(head.guidance_proj, head.skip_proj, (g1, g2))
+    ]
+    assert guides[0].shape[-2:] == (12, 10)  # 2h x 2w
+    assert guides[1].shape[-2:] == (24, 20)  # 4h x 4w
+    x = stage(head.up_blocks[0], corr[0], guides[0])
+    x = stage(head.up_blocks[1], x, guides[1])
+    ref = head.conv_seg(x)[:, 0]
+    assert_close(out[0], ref, BLOCK)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from escnet_mmseg.models.vlf import VLF, LinearClassAttention
+from escnet_mmseg.models.vlf import VLF, GuidedSwinBlock, LinearClassAttention
 from tests.tolerance import BLOCK, OP, assert_close
 
 C = 16
@@ -20,11 +20,6 @@ def make_vlf(corr_channels: int = 1, window_size: int = 4) -> VLF:
         class_attn_heads=4,
         mlp_ratio=2)
     vlf.init_weights()
-    # Non-zero relative position biases, so that the Swin pair is not
-    # trivially translation invariant inside a window.
-    for name, p in vlf.named_parameters():
-        if 'relative_position_bias_table' in name:
-            torch.nn.init.normal_(p, std=0.5)
     return vlf.eval()
 
 
@@ -144,6 +139,102 @@ def test_linear_attention_matches_explicit_formula():
     ref = ref / (weights.sum(-1, keepdim=True) + attn.eps)
     ref = attn.out_proj(ref.reshape(2, 3, 5, C))
     assert_close(out, ref, OP)
+
+
+def test_no_position_bias_and_guidance_in_both_blocks():
+    """CAT-Seg's guided Swin pair: no relative-position bias tables; the
+    guidance (C channels) enters queries and keys, not values."""
+    vlf = make_vlf()
+    names = [n for n, _ in vlf.named_parameters()]
+    names += [n for n, _ in vlf.named_buffers()]
+    assert not [n for n in names if 'position' in n or 'bias_table' in n]
+    assert not hasattr(vlf, 'fuse')
+    for block in vlf.swin_blocks:
+        assert isinstance(block, GuidedSwinBlock)
+        assert block.q.in_features == block.k.in_features == 2 * C
+        assert block.v.in_features == C
+    assert [b.shift for b in vlf.swin_blocks] == [False, True]
+
+
+def _guided_block_reference(block, x, guidance, h, w, win, shift):
+    """One guided Swin block written out window by window.
+
+    ``x`` (N, h*w, C), ``guidance`` (N, h*w, G) already normalised; ``h`` and
+    ``w`` multiples of ``win``. In the shifted block a token may attend to the
+    tokens of its window that lie in the same region of the rolled grid
+    (rows / columns ``[0, H - win)``, ``[H - win, H - shift)``,
+    ``[H - shift, H)``).
+    """
+    N, L, Cx = x.shape
+    heads = block.num_heads
+    d = Cx // heads
+    y = torch.cat([block.norm1(x), guidance], -1).view(N, h, w, -1)
+    y = torch.roll(y, (-shift, -shift), dims=(1, 2))
+
+    def region(i, size):
+        if shift == 0:
+            return 0
+        return 0 if i < size - win else (1 if i < size - shift else 2)
+
+    out = torch.zeros(N, h, w, Cx)
+    for r0 in range(0, h, win):
+        for c0 in range(0, w, win):
+            cells = [(r, c) for r in range(r0, r0 + win)
+                     for c in range(c0, c0 + win)]
+            tok = torch.stack([y[:, r, c] for r, c in cells], 1)  # N, n, D
+            q = block.q(tok).view(N, -1, heads, d)
+            k = block.k(tok).view(N, -1, heads, d)
+            v = block.v(tok[..., :Cx]).view(N, -1, heads, d)
+            logits = torch.einsum('nqhd,nkhd->nhqk', q, k) / d**0.5
+            allowed = torch.tensor([[
+                (region(a[0], h), region(a[1],
+                                         w)) == (region(b[0],
+                                                        h), region(b[1], w))
+                for b in cells
+            ] for a in cells])
+            logits = logits.masked_fill(~allowed, float('-inf'))
+            att = torch.einsum('nhqk,nkhd->nqhd', logits.softmax(-1), v)
+            att = block.proj(att.reshape(N, -1, Cx))
+            for t, (r, c) in enumerate(cells):
+                out[:, r, c] = att[:, t]
+    out = torch.roll(out, (shift, shift), dims=(1, 2)).reshape(N, L, Cx)
+    x = x + out
+    h1 = torch.nn.functional.gelu(block.ffn.layers[0][0](block.norm2(x)))
+    return x + block.ffn.layers[1](h1)
+
+
+@pytest.mark.parametrize('shift', [False, True])
+def test_guided_window_attention_matches_formula(shift):
+    torch.manual_seed(0)
+    G = 6
+    block = GuidedSwinBlock(
+        C, G, num_heads=2, window_size=4, shift=shift, mlp_ratio=2).eval()
+    x = torch.randn(3, 64, C)
+    guidance = torch.randn(3, 64, G)
+    with torch.no_grad():
+        out = block(x, guidance, (8, 8))
+        ref = _guided_block_reference(block, x, guidance, 8, 8, 4,
+                                      2 if shift else 0)
+    assert_close(out, ref, BLOCK)
+
+
+def test_vlf_guidance_is_layer_normed_visual():
+    """The pair gets LayerNorm(V_k) as guidance, the embedded corr as x."""
+    vlf = make_vlf(corr_channels=C)
+    corr, visual, text = make_inputs(corr_channels=C)
+    seen = []
+    hook = vlf.swin_blocks[0].register_forward_hook(
+        lambda m, args, out: seen.append(args))
+    with torch.no_grad():
+        vlf(corr, visual, text)
+    hook.remove()
+    x, guidance, hw = seen[0]
+    ref_g = torch.nn.functional.layer_norm(
+        visual.flatten(0, 1).flatten(2).transpose(1, 2), (C, ),
+        vlf.guidance_norm.weight, vlf.guidance_norm.bias)
+    assert hw == (8, 8)
+    assert_close(guidance, ref_g, OP)
+    assert torch.equal(x, corr.flatten(0, 1).flatten(2).transpose(1, 2))
 
 
 def test_registered():

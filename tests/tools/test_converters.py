@@ -178,6 +178,27 @@ def test_pascal_context_459(tmp_path, capsys):
     assert '2008_000002.mat' in err and '460' in err
 
 
+def test_pascal_context_459_prefers_catseg_list(tmp_path, capsys):
+    """CAT-Seg's pascalcontext_val.txt (one id fewer) wins over val.txt."""
+    pc = load_tool(CONVERTERS + 'pascal_context_459.py')
+    root = tmp_path / 'VOC2010'
+    (root / 'trainval').mkdir(parents=True)
+    for i in (1, 2):
+        savemat(root / 'trainval' / f'2008_00000{i}.mat',
+                dict(LabelMap=np.ones((2, 3), np.uint16)))
+    split = root / 'ImageSets' / 'SegmentationContext' / 'val.txt'
+    split.parent.mkdir(parents=True)
+    split.write_text('2008_000001\n2008_000002\n')
+    (root / 'pascalcontext_val.txt').write_text('2008_000002\n')
+    assert pc.run_main(pc.main, [str(root), '--nproc', '1']) == 0
+    out = root / 'annotations_detectron2' / 'pc459_val'
+    assert sorted(p.name for p in out.iterdir()) == ['2008_000002.tif']
+    (root / 'pascalcontext_val.txt').unlink()
+    assert pc.run_main(pc.main,
+                       [str(root), '--overwrite', '--nproc', '1']) == 0
+    assert 'pascalcontext_val.txt' in capsys.readouterr().err
+
+
 def test_pascal_context_459_needs_split_file(tmp_path, capsys):
     pc = load_tool(CONVERTERS + 'pascal_context_459.py')
     root = tmp_path / 'VOC2010'

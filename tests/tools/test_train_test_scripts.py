@@ -29,6 +29,15 @@ def test_train_args_and_config():
     cfg = train.build_cfg(args)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    # The paper config itself is fp32; --amp switches it, keeping the
+    # gradient clipping and the paramwise rules.
+    args = train.parse_args([TRAIN_CFG])
+    assert train.build_cfg(args).optim_wrapper.type == 'OptimWrapper'
+    args.amp = True
+    cfg = train.build_cfg(args)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.clip_grad.max_norm == 0.01
+    assert cfg.optim_wrapper.paramwise_cfg.norm_decay_mult == 0.0
 
 
 def test_test_args_and_config(caplog):

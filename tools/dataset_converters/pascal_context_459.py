@@ -9,8 +9,11 @@ annotation ``trainval.tar.gz``
     VOC2010/JPEGImages/*.jpg
     VOC2010/trainval/*.mat
     VOC2010/labels.txt             (optional; compared with our names)
-    VOC2010/ImageSets/SegmentationContext/val.txt (the 5105 validation ids;
-        written by pascal_context_59.py, or pass --split-file)
+    VOC2010/pascalcontext_val.txt  (CAT-Seg's datasets/pascalcontext_val.txt,
+        5,104 ids: the images of the published PC-459 numbers; preferred)
+    VOC2010/ImageSets/SegmentationContext/val.txt (5,105 ids, written by
+        pascal_context_59.py; used, with a warning, only when CAT-Seg's
+        list is absent; or pass --split-file)
 
 Output (``configs/_base_/datasets/pascal-context-459.py``)::
 
@@ -105,8 +108,9 @@ def parse_args(argv=None):
         'VOC2010/trainval)')
     parser.add_argument(
         '--split-file',
-        help='ids to convert, one per line (default: VOC2010/ImageSets/'
-        'SegmentationContext/val.txt, else VOC2010/pascalcontext_val.txt)')
+        help='ids to convert, one per line (default: CAT-Seg\'s '
+        'VOC2010/pascalcontext_val.txt, else VOC2010/ImageSets/'
+        'SegmentationContext/val.txt with a warning)')
     parser.add_argument(
         '-o',
         '--out-dir',
@@ -124,16 +128,24 @@ def main(argv=None):
     require_dir(mat_dir, 'PASCAL-Context .mat folder (from trainval.tar.gz)')
     split_file = args.split_file
     if split_file is None:
+        # CAT-Seg's list first: the benchmark's images (5,104 ids).
         candidates = [
-            osp.join(root, 'ImageSets', 'SegmentationContext', 'val.txt'),
-            osp.join(root, 'pascalcontext_val.txt')
+            osp.join(root, 'pascalcontext_val.txt'),
+            osp.join(root, 'ImageSets', 'SegmentationContext', 'val.txt')
         ]
         split_file = next((c for c in candidates if osp.isfile(c)), None)
         if split_file is None:
             raise ConversionError(
                 'validation split file not found (looked for '
-                f'{" and ".join(candidates)}); run pascal_context_59.py '
-                'first or pass --split-file')
+                f'{" and ".join(candidates)}); put CAT-Seg\'s '
+                'datasets/pascalcontext_val.txt there, run '
+                'pascal_context_59.py first or pass --split-file')
+        if split_file == candidates[1]:
+            print(
+                f'warning: {candidates[0]} (CAT-Seg\'s 5,104 ids) not found; '
+                f'converting the 5,105 ids of {split_file}, one image more '
+                'than the published PC-459 numbers',
+                file=sys.stderr)
     require_file(split_file, 'split file')
     labels_txt = osp.join(root, 'labels.txt')
     if osp.isfile(labels_txt):

@@ -44,6 +44,11 @@ val_dataloader = dict(
             seg_map_path='annotations_detectron2/validation'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# detectron2's mIoU (mean over the classes with ground truth), the
+# convention of the published numbers; MMSeg's is logged as mIoU_mmseg.
 val_evaluator = dict(
-    type='IoUMetric', iou_metrics=['mIoU'], ignore_index=65535)
+    type='PromptIoUMetric',
+    iou_metrics=['mIoU'],
+    ignore_index=65535,
+    miou_convention='detectron2')
 test_evaluator = val_evaluator

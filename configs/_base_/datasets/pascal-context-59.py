@@ -43,5 +43,11 @@ val_dataloader = dict(
         ann_file='ImageSets/SegmentationContext/val.txt',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'], ignore_index=255)
+# detectron2's mIoU (mean over the classes with ground truth), the
+# convention of the published numbers; MMSeg's is logged as mIoU_mmseg.
+val_evaluator = dict(
+    type='PromptIoUMetric',
+    iou_metrics=['mIoU'],
+    ignore_index=255,
+    miou_convention='detectron2')
 test_evaluator = val_evaluator

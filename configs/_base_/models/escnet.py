@@ -47,8 +47,10 @@ model = dict(
         type='ESCNetHead',
         in_channels=128,
         skip_in_channels=768,
-        skip_channels=(256, 128),
+        skip_channels=(256, 128),  # ConvTranspose x2 of G_1, x4 of G_2
+        guidance_channels=(32, 16),  # 3x3 conv + ReLU before the concat
         decoder_channels=(64, 32),
+        channels_per_group=16,  # GroupNorm: channels // 16 groups
         ignore_index=255,
         align_corners=False,
         # CAT-Seg's per-class sigmoid BCE; softmax CE instead:
