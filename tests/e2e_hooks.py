@@ -1,12 +1,14 @@
-"""A hook for the end-to-end tests: kill training right after a checkpoint.
+"""For the end-to-end tests: a hook that kills training right after a
+checkpoint, and a planted bug for checking the learning test.
 
 Imported by the training subprocess through ``custom_imports``.
 """
 import os
 import signal
 
+import numpy as np
 from mmengine.hooks import Hook
-from mmseg.registry import HOOKS
+from mmseg.registry import HOOKS, TRANSFORMS
 
 
 @HOOKS.register_module()
@@ -26,3 +28,18 @@ class KillAfterIterHook(Hook):
                          outputs=None) -> None:
         if runner.iter + 1 == self.iters:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+@TRANSFORMS.register_module()
+class ShuffleLabelIds:
+    """A planted bug for checking the learning test: the class ids present in
+    each training sample are permuted at random among themselves, so names
+    and regions no longer match and nothing can be learned."""
+
+    def __call__(self, results: dict) -> dict:
+        seg = results['gt_seg_map']
+        ids = np.unique(seg[seg != 255])
+        lut = np.arange(256, dtype=seg.dtype)
+        lut[ids] = np.random.permutation(ids)
+        results['gt_seg_map'] = lut[seg]
+        return results

@@ -8,6 +8,7 @@ from escnet_mmseg.models import CLIPBackbone, ESCTextEncoder
 from tests.tiny import load_tiny_backbone, tiny_model_cfg, tiny_open_clip
 from tests.tolerance import NETWORK, OP, assert_close
 
+
 @pytest.fixture(scope='module')
 def clip_file(tmp_path_factory):
     cfg = tiny_model_cfg()['backbone']['model_cfg']
