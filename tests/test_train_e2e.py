@@ -18,15 +18,10 @@ from tests.tiny import REPO, TINY_CONFIG, tiny_cfg
 
 pytestmark = pytest.mark.slow
 LEARN_ITERS = 100
-# mIoU of clean runs of LEARN_ITERS iterations with randomness.seed 0, 1, 2
-# (the config's seed is 0), measured with `python -m tests.measure_learning
-# --seeds 0 1 2 --kernels native` (1 thread) after the decoder and the VLF
-# took CAT-Seg's guidance (the 600-iteration demo reaches ~83). The bar leaves
-# a margin below the config's seed for run-to-run noise; a model that stops
-# learning (chance: 9.1) or learns much worse fails it. Re-measure after
-# changes of the model or the recipe (other kernel sets not measured yet).
-MIOU_CLEAN = (53.8, 68.7, 64.6)  # per-class BCE, ordinary last CLIP block
-MIOU_BAR = 45.0
+# The bar of the learning test, well under the worst of the measured runs
+# (see test_training_learns_and_test_reports_miou) and far above broken
+# training.
+MIOU_BAR = 35.0
 
 
 def generate_data(root: Path) -> Path:
@@ -89,6 +84,29 @@ def _miou(log: str) -> float:
 
 
 def test_training_learns_and_test_reports_miou(tmp_path, data_root):
+    """100 iterations of the tiny config learn: mIoU > MIOU_BAR.
+
+    The toy run is chaotic in the floating-point details: another CPU kernel
+    set or seed changes the summation order, and 100 iterations from random
+    CLIP and SAM weights end anywhere between ~50 and ~75 mIoU. Measured with
+    ``python -m tests.measure_learning --seeds 0 1 2 3 4 --kernels native
+    avx2 default`` (1 thread, as here; 2-core AMD EPYC with AVX-512, torch
+    2.4.1; the config's seed is 0), chance 9.1 (6 balanced classes):
+
+    ==========  =====  =====  =====  =====  =====
+    kernels       0      1      2      3      4
+    ==========  =====  =====  =====  =====  =====
+    native      53.81  68.72  64.56  73.09  65.80
+    avx2        62.16  68.48  52.37  71.88  67.73
+    default     72.66  70.50  69.58  71.72  63.88
+    ==========  =====  =====  =====  =====  =====
+
+    Worst 52.37, median 68.5; native with 2 threads, seed 0: THREADS2.
+    The bar (35) leaves 17 points below the worst run. Planted bugs fail
+    it: learning rate 0 gives LR0, class ids shuffled in every training
+    sample (``tests.e2e_hooks.ShuffleLabelIds``) SHUFFLED. Re-measure after
+    a change of the model or the recipe.
+    """
     work = tmp_path / 'work'
     subprocess.run(
         _train_cmd(work, data_root, LEARN_ITERS),
@@ -110,9 +128,9 @@ def test_training_learns_and_test_reports_miou(tmp_path, data_root):
                          capture_output=True,
                          text=True)
     miou = _miou(out.stdout + out.stderr)
-    print(f'tiny ESC-Net, {LEARN_ITERS} iterations: mIoU {miou:.2f} '
-          f'(clean runs {MIOU_CLEAN})')
-    assert miou > MIOU_BAR
+    assert miou > MIOU_BAR, (
+        f'tiny ESC-Net, {LEARN_ITERS} iterations: mIoU {miou:.2f}, bar '
+        f'{MIOU_BAR} (measured runs: 52-73, see the docstring)')
     # the checkpoint carries the classes MMSeg's inferencer restores
     import torch
     meta = torch.load(ckpt, map_location='cpu', weights_only=False)['meta']
