@@ -16,13 +16,12 @@ venv: $(STAMP)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# torch first, then mmcv compiled against it (no build isolation: its setup.py
-# imports torch), then the rest; `-c torch.txt` keeps torch/numpy pinned.
+# One pip call: torch, mmcv-lite (a pure wheel, nothing is compiled) and the
+# rest; `-c torch.txt` keeps torch/numpy pinned.
 $(STACK): $(PY) requirements/build.txt requirements/torch.txt requirements/mmcv.txt requirements/runtime.txt requirements/tests.txt requirements/webui.txt
 	$(PIP_INSTALL) -r requirements/build.txt
-	$(PIP_INSTALL) -r requirements/torch.txt
-	$(PIP_INSTALL) --no-build-isolation -c requirements/torch.txt -r requirements/mmcv.txt
-	$(PIP_INSTALL) -c requirements/torch.txt -r requirements/runtime.txt -r requirements/tests.txt
+	$(PIP_INSTALL) -r requirements/torch.txt -r requirements/mmcv.txt \
+		-c requirements/torch.txt -r requirements/runtime.txt -r requirements/tests.txt
 	touch $@
 
 $(STAMP): $(STACK) setup.py
