@@ -2,6 +2,9 @@
 # pinned stack on first use; later runs skip every install step (stamp files).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
+# The torch pins: requirements/torch.txt (pinned stack, Python 3.11) or
+# requirements/latest.txt (newest torch, Python 3.12: `make test-latest`).
+TORCH_REQS ?= requirements/torch.txt
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PIP_INSTALL := $(PIP) install --disable-pip-version-check
@@ -18,10 +21,10 @@ $(PY):
 
 # One pip call: torch, mmcv-lite (a pure wheel, nothing is compiled) and the
 # rest; `-c torch.txt` keeps torch/numpy pinned.
-$(STACK): $(PY) requirements/build.txt requirements/torch.txt requirements/mmcv.txt requirements/runtime.txt requirements/tests.txt requirements/webui.txt
+$(STACK): $(PY) requirements/build.txt $(TORCH_REQS) requirements/mmcv.txt requirements/runtime.txt requirements/tests.txt requirements/webui.txt
 	$(PIP_INSTALL) -r requirements/build.txt
-	$(PIP_INSTALL) -r requirements/torch.txt -r requirements/mmcv.txt \
-		-c requirements/torch.txt -r requirements/runtime.txt -r requirements/tests.txt
+	$(PIP_INSTALL) -r $(TORCH_REQS) -r requirements/mmcv.txt \
+		-c $(TORCH_REQS) -r requirements/runtime.txt -r requirements/tests.txt
 	touch $@
 
 $(STAMP): $(STACK) setup.py
