@@ -12,7 +12,7 @@ STACK := $(VENV)/.stack-installed
 STAMP := $(VENV)/.escnet-installed
 PYTEST_ARGS ?=
 
-.PHONY: venv browser test test-fast demo benchmark clean-venv
+.PHONY: venv browser test test-fast test-latest demo benchmark wheelhouse clean-venv
 
 venv: $(STAMP)
 
@@ -57,6 +57,26 @@ test-fast: venv
 
 demo: venv
 	$(PY) tools/demo.py
+
+# The second stack: the newest torch on Python 3.12 (requirements/latest.txt)
+# in its own venv; the same suite. LATEST_PYTEST_ARGS limits it (.ci/run).
+PYTHON_LATEST ?= $(shell for p in python3.12 $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12; do \
+	"$$p" -c '' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+LATEST_PYTEST_ARGS ?=
+test-latest:
+	@test -n "$(PYTHON_LATEST)" || { echo "test-latest needs python3.12 (PYTHON_LATEST=...)"; exit 1; }
+	$(MAKE) test VENV=.venv-latest PYTHON=$(PYTHON_LATEST) \
+		TORCH_REQS=requirements/latest.txt PYTEST_ARGS='$(LATEST_PYTEST_ARGS)'
+
+# Pure-Python wheels for tools/gpu_check.sh on a GPU machine without MMSeg
+# and without network (requirements/gpu_check.txt; a few MiB, cp312).
+WHEELHOUSE ?= .wheelhouse
+wheelhouse:
+	mkdir -p $(WHEELHOUSE)
+	$(PYTHON) -m pip download --disable-pip-version-check --no-deps \
+		--only-binary=:all: --python-version 3.12 --implementation py \
+		--abi none --platform any -d $(WHEELHOUSE) -r requirements/gpu_check.txt
+	du -sh $(WHEELHOUSE)
 
 # Parameters, GFLOPs and the SAM blocks' CPU time (a few minutes; random
 # weights, nothing downloaded). docs/efficiency.md lists all the modes.

@@ -1,8 +1,9 @@
 """Install script of escnet_mmseg (ESC-Net for MMSegmentation 1.x)."""
 import os.path as osp
-
 from setuptools import Distribution, find_packages, setup
-from distutils.command.install_data import install_data as _install_data
+
+# distutils' install_data, as setuptools provides it (no distutils on 3.12).
+_install_data = Distribution().get_command_class('install_data')
 
 HERE = osp.dirname(osp.abspath(__file__))
 # Start-up hook: installs the stand-in for mmcv's compiled ops (mmcv-lite) in

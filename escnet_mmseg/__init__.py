@@ -17,5 +17,9 @@ from .version import __version__  # noqa: E402
 
 if find_spec('mmseg') is not None:
     from . import apis, datasets, engine, evaluation, models  # noqa: F401,E402
+    from .utils import register_safe_globals  # noqa: E402
+
+    # torch >= 2.6: MMEngine's checkpoints load with torch.load's defaults.
+    register_safe_globals()
 
 __all__ = ['__version__']

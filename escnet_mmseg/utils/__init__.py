@@ -3,7 +3,8 @@ from .checkpoint import (extract_prefix, load_into, load_sam_checkpoint,
 from .data_check import DatasetNotFoundError, check_dataset_folders
 from .distributed import setup_cpu_distributed
 from .safe_checkpoint import (CheckpointError, check_model_keys,
-                              load_checkpoint_strict, read_checkpoint)
+                              load_checkpoint_strict, read_checkpoint,
+                              register_safe_globals)
 from .vocabulary import validate_vocabulary
 
 # `StrictCheckpointRunner` (MMEngine's runner) is imported from
@@ -12,5 +13,6 @@ __all__ = [
     'CheckpointError', 'DatasetNotFoundError', 'check_dataset_folders',
     'check_model_keys', 'extract_prefix', 'load_checkpoint_strict',
     'load_into', 'load_sam_checkpoint', 'load_state_dict_file',
-    'read_checkpoint', 'setup_cpu_distributed', 'validate_vocabulary'
+    'read_checkpoint', 'register_safe_globals', 'setup_cpu_distributed',
+    'validate_vocabulary'
 ]
