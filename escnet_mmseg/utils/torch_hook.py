@@ -11,9 +11,10 @@ them from this hook, which ``escnet_mmseg-mmcv-ext.pth`` runs at start-up
 :func:`install` puts an import finder first in ``sys.meta_path`` that waits
 for ``torch``: once torch has been imported, the types are registered
 (``mmengine.logging`` and numpy are imported then; about 0.2 s). Nothing
-else changes, nothing happens in a process that never imports torch, and when MMEngine
-imports torch itself (MMEngine half-imported) the registration is left to
-``escnet_mmseg``. Errors are swallowed: the hook never breaks an import.
+else changes, nothing happens in a process that never imports torch, and
+when MMEngine imports torch itself (MMEngine half-imported) the
+registration is left to ``escnet_mmseg``. Errors are swallowed: the hook
+never breaks an import.
 """
 import importlib.abc
 import importlib.machinery
