@@ -27,7 +27,7 @@ $(STACK): $(PY) requirements/build.txt $(TORCH_REQS) requirements/mmcv.txt requi
 		-c $(TORCH_REQS) -r requirements/runtime.txt -r requirements/tests.txt
 	touch $@
 
-$(STAMP): $(STACK) setup.py
+$(STAMP): $(STACK) setup.py escnet_mmseg-mmcv-ext.pth
 	$(PIP_INSTALL) --no-build-isolation --no-deps -e .
 	$(PY) -c "import escnet_mmseg; from mmseg.registry import MODELS"
 	touch $@
@@ -68,14 +68,20 @@ test-latest:
 	$(MAKE) test VENV=.venv-latest PYTHON=$(PYTHON_LATEST) \
 		TORCH_REQS=requirements/latest.txt PYTEST_ARGS='$(LATEST_PYTEST_ARGS)'
 
-# Pure-Python wheels for tools/gpu_check.sh on a GPU machine without MMSeg
-# and without network (requirements/gpu_check.txt; a few MiB, cp312).
+# Wheels for tools/gpu_check.sh on a GPU machine without MMSeg and without
+# network (Python 3.12, x86-64): the pure-Python ones of
+# requirements/gpu_check.txt (6 MiB) and scipy, which MMSeg's transforms
+# import (35 MiB, the one compiled wheel).
 WHEELHOUSE ?= .wheelhouse
+WHEELHOUSE_SCIPY ?= scipy==1.18.1
 wheelhouse:
 	mkdir -p $(WHEELHOUSE)
 	$(PYTHON) -m pip download --disable-pip-version-check --no-deps \
 		--only-binary=:all: --python-version 3.12 --implementation py \
 		--abi none --platform any -d $(WHEELHOUSE) -r requirements/gpu_check.txt
+	$(PYTHON) -m pip download --disable-pip-version-check --no-deps \
+		--only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64 \
+		-d $(WHEELHOUSE) $(WHEELHOUSE_SCIPY)
 	du -sh $(WHEELHOUSE)
 
 # Parameters, GFLOPs and the SAM blocks' CPU time (a few minutes; random

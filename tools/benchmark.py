@@ -62,12 +62,14 @@ FLOP_PARTS = ('backbone', 'text_encoder', 'neck', 'decode_head')
 
 
 def _build(config: str, cfg_options=None, device=None):
+    # escnet_mmseg first: with mmcv-lite its stand-in for mmcv's compiled
+    # ops must be in place before MMSeg imports mmcv.ops (where no start-up
+    # hook ran, e.g. wheels installed with pip --target).
+    import escnet_mmseg  # noqa: F401, I001  isort:skip
     import torch
     from mmengine import Config
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
-
-    import escnet_mmseg  # noqa: F401
     register_all_modules()
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -833,6 +835,7 @@ def bench_gpu_report(args) -> dict:
 
 # ------------------------------------------------------------------- main
 def _add_common(p, classes_default=150, many=False):
+    import escnet_mmseg  # noqa: F401  isort:skip (see _build)
     from mmengine.config import DictAction
     if many:
         p.add_argument('--classes', type=int, nargs='+', default=[2, 4, 8])
