@@ -7,6 +7,9 @@ from .safe_checkpoint import (CheckpointError, check_model_keys,
                               register_safe_globals)
 from .vocabulary import validate_vocabulary
 
+# (also loaded early by the start-up hook, escnet_mmseg-mmcv-ext.pth)
+from . import mmcv_ext, torch_hook  # noqa: E402,F401,I001  isort:skip
+
 # `StrictCheckpointRunner` (MMEngine's runner) is imported from
 # `escnet_mmseg.utils.strict_runner` by the tools.
 __all__ = [

@@ -20,8 +20,9 @@ loads every op from ``mmcv._ext``. The stand-in lets that import succeed:
 start-up through ``escnet_mmseg-mmcv-ext.pth`` (installed into
 site-packages with the package, see ``setup.py``), so that MMSeg's own tools,
 which import ``mmseg.apis`` before reading a config, import too. This file
-needs only the standard library: the start-up hook runs it by path, without
-importing ``escnet_mmseg`` (and torch) in every Python process.
+needs only the standard library: the start-up hook loads it by path as
+``escnet_mmseg.utils.mmcv_ext`` (the same module object the package uses
+later), without importing ``escnet_mmseg`` (and torch) in every process.
 
 For MMSeg models that need mmcv's ops, replace mmcv-lite with the full mmcv
 (README.md, "Full mmcv"); everything here keeps working unchanged.
@@ -135,7 +136,3 @@ def is_stand_in(module: Optional[types.ModuleType] = None) -> bool:
         import importlib
         module = importlib.import_module(EXT_NAME)
     return bool(module.__dict__.get(MARKER, False))
-
-
-if __name__ == 'escnet_mmseg_mmcv_ext_hook':  # run by the .pth start-up hook
-    install()

@@ -85,7 +85,3 @@ def install() -> bool:
         return False
     sys.meta_path.insert(0, TorchFinder())
     return True
-
-
-if __name__ == 'escnet_mmseg_torch_hook':  # run by the .pth start-up hook
-    install()
