@@ -12,7 +12,7 @@ STACK := $(VENV)/.stack-installed
 STAMP := $(VENV)/.escnet-installed
 PYTEST_ARGS ?=
 
-.PHONY: venv browser test test-fast test-latest demo benchmark wheelhouse clean-venv
+.PHONY: venv browser test test-fast test-latest demo benchmark wheelhouse gpu-check-cpu clean-venv
 
 venv: $(STAMP)
 
@@ -83,6 +83,19 @@ wheelhouse:
 		--only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64 \
 		-d $(WHEELHOUSE) $(WHEELHOUSE_SCIPY)
 	du -sh $(WHEELHOUSE)
+
+# The GPU check's CPU part where the lent GPU machine's packages are the
+# only ones (a bare Python 3.12 venv; torch from requirements/latest.txt):
+# the wheelhouse installs with --no-index and the check runs. Not in CI.
+BARE_VENV ?= .venv-bare312
+BARE_PACKAGES := triton numpy opencv-python-headless timm regex safetensors \
+	huggingface-hub matplotlib pytest
+gpu-check-cpu: wheelhouse
+	@test -n "$(PYTHON_LATEST)" || { echo "gpu-check-cpu needs python3.12"; exit 1; }
+	test -x $(BARE_VENV)/bin/python || $(PYTHON_LATEST) -m venv $(BARE_VENV)
+	$(BARE_VENV)/bin/python -m pip install --disable-pip-version-check \
+		$$(grep -E '^torch(vision)?==' requirements/latest.txt) $(BARE_PACKAGES)
+	PYTHON=$(BARE_VENV)/bin/python bash tools/gpu_check.sh --device cpu --small
 
 # Parameters, GFLOPs and the SAM blocks' CPU time (a few minutes; random
 # weights, nothing downloaded). docs/efficiency.md lists all the modes.
