@@ -185,12 +185,20 @@ def count_flops(model, run, parts: Optional[dict] = None) -> dict:
 
             handles.append(module.register_forward_pre_hook(pre))
             handles.append(module.register_forward_hook(post))
+    # Parameters as constants while counting: newer torch's counter tracks
+    # modules with gradient hooks on inputs that require grad, which fails
+    # for a parameter passed to a submodule under no_grad (no grad_fn).
+    frozen = [p for p in model.parameters() if p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)
     try:
         with counter, countable_attention():
             run()
     finally:
         for h in handles:
             h.remove()
+        for p in frozen:
+            p.requires_grad_(True)
     totals['total'] = counter.get_total_flops()
     totals['total without text'] = totals['total'] - totals.get('CLIP text', 0)
     return totals

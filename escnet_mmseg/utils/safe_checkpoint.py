@@ -15,6 +15,7 @@ segment, :func:`load_checkpoint_strict` instead
 
 Every refusal is a :class:`CheckpointError` naming the file.
 """
+import builtins
 import contextlib
 import pickle
 import re
@@ -118,22 +119,20 @@ def register_safe_globals() -> bool:
         types = _plain_mmengine_types()
     except ImportError:
         return False
-    known = set(map(id, torch.serialization.get_safe_globals()))
-    torch.serialization.add_safe_globals(
-        [t for t in types if id(t) not in known])
+    known = torch.serialization.get_safe_globals()
+    torch.serialization.add_safe_globals([t for t in types if t not in known])
     return True
 
 
 @contextlib.contextmanager
 def _allowed_globals(types: Sequence) -> Iterator[None]:
-    # torch 2.4 has add_safe_globals but not the scoped safe_globals().
+    """``types`` allowed for the reads inside, then exactly the previous
+    allow-list again (torch's scoped ``safe_globals`` is missing in torch
+    2.4, and newer torch's removes on exit whatever it was given, including
+    types registered for the whole process before)."""
     serialization = torch.serialization
-    if hasattr(serialization, 'safe_globals'):
-        with serialization.safe_globals(list(types)):
-            yield
-        return
-    before = list(serialization.get_safe_globals())  # (a live list)
-    serialization.add_safe_globals(list(types))
+    before = list(serialization.get_safe_globals())  # (a copy)
+    serialization.add_safe_globals([t for t in types if t not in before])
     try:
         yield
     finally:
@@ -142,12 +141,16 @@ def _allowed_globals(types: Sequence) -> Iterator[None]:
 
 
 def _refused_type(message: str) -> Optional[str]:
-    """The type a weights-only unpickling refused, from torch's message."""
+    """The type a weights-only unpickling refused, from torch's message
+    (torch >= 2.6 names built-ins without ``builtins.``)."""
     for pattern in (r'GLOBAL ([\w.]+)', r'but got <class \'([\w.]+)\'>',
                     r'unsupported class <class \'([\w.]+)\'>'):
         found = re.search(pattern, message)
         if found:
-            return found.group(1)
+            name = found.group(1)
+            if '.' not in name and hasattr(builtins, name):
+                name = f'builtins.{name}'
+            return name
     return None
 
 
