@@ -25,7 +25,7 @@ needs only the standard library: the start-up hook loads it by path as
 later), without importing ``escnet_mmseg`` (and torch) in every process.
 
 For MMSeg models that need mmcv's ops, replace mmcv-lite with the full mmcv
-(README.md, "Full mmcv"); everything here keeps working unchanged.
+(README.md, "mmcv-lite and full mmcv"); everything here keeps working.
 """
 import importlib.abc
 import importlib.machinery
@@ -40,7 +40,8 @@ MARKER = '__escnet_mmcv_ext_stand_in__'
 
 INSTALL_HINT = ('pip uninstall -y mmcv-lite && pip install '
                 '--no-build-isolation mmcv==2.1.0 (compiles the ops against '
-                'the installed torch; see README.md, "Full mmcv")')
+                'the installed torch 2.4; see README.md, "mmcv-lite and '
+                'full mmcv")')
 
 
 class MissingMmcvOpError(RuntimeError):
