@@ -19,7 +19,7 @@
 #    ViT-B/16 and ViT-L/14 against their no-SAM ablations (one crop and the
 #    5-view slide_global protocol; 150 and 847 classes; fp32 and bf16) and
 #    the peak memory of one ViT-L/14 training step at 171 classes (with and
-#    without with_cp, fp32 and AMP), within BUDGET_S seconds (default 270);
+#    without with_cp, fp32 and AMP), within BUDGET_S seconds (default 240);
 #    writes $OUT_DIR/gpu_report.md, the tables for docs/efficiency.md;
 # 6. prints a summary. About 6 minutes on a recent GPU; writes nothing
 #    outside $OUT_DIR (default: $OUT, else a temporary folder) and the
@@ -31,7 +31,7 @@ set -u
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 OUT_DIR=${OUT_DIR:-${OUT:-$(mktemp -d)}}
-BUDGET_S=${BUDGET_S:-270}
+BUDGET_S=${BUDGET_S:-240}
 DEVICE=cuda
 SMALL=
 while [ $# -gt 0 ]; do
