@@ -29,7 +29,7 @@
 # Exit status: 0 when every step passed, 1 otherwise.
 set -u
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python}
+PY=${PYTHON:-$(command -v python3 || command -v python)}
 OUT_DIR=${OUT_DIR:-${OUT:-$(mktemp -d)}}
 BUDGET_S=${BUDGET_S:-240}
 DEVICE=cuda
