@@ -65,7 +65,7 @@ PYTHON_LATEST ?= $(shell for p in python3.12 $$(pyenv root 2>/dev/null)/versions
 LATEST_PYTEST_ARGS ?=
 test-latest:
 	@test -n "$(PYTHON_LATEST)" || { echo "test-latest needs python3.12 (PYTHON_LATEST=...)"; exit 1; }
-	$(MAKE) test VENV=.venv-latest PYTHON=$(PYTHON_LATEST) \
+	$(MAKE) --no-print-directory test VENV=.venv-latest PYTHON=$(PYTHON_LATEST) \
 		TORCH_REQS=requirements/latest.txt PYTEST_ARGS='$(LATEST_PYTEST_ARGS)'
 
 # Wheels for tools/gpu_check.sh on a GPU machine without MMSeg and without
