@@ -1,5 +1,6 @@
 """The stand-in for mmcv's compiled ops (escnet_mmseg/utils/mmcv_ext.py)."""
 import importlib
+import importlib.util
 import subprocess
 import sys
 import types
@@ -84,8 +85,8 @@ def test_no_op_when_the_real_extension_is_found(monkeypatch, tmp_path):
     assert mmcv_ext.is_stand_in(ext)
     monkeypatch.delitem(sys.modules, 'fakemmcv._ext')
     monkeypatch.delitem(sys.modules, 'fakemmcv')
-    finders = [f for f in sys.meta_path if mmcv_ext.installed()]
-    assert getattr(sys.meta_path[-1], mmcv_ext.MARKER, False), finders
+    # one finder, however often install() ran
+    assert sum(getattr(f, mmcv_ext.MARKER, False) for f in sys.meta_path) == 1
 
 
 def test_mmseg_tool_reading_the_config_late_imports(tmp_path):
