@@ -1,8 +1,14 @@
 """Install script of escnet_mmseg (ESC-Net for MMSegmentation 1.x)."""
 import os.path as osp
-from setuptools import find_packages, setup
+from setuptools import Distribution, find_packages, setup
+
+# distutils' install_data, as setuptools provides it (no distutils on 3.12).
+_install_data = Distribution().get_command_class('install_data')
 
 HERE = osp.dirname(osp.abspath(__file__))
+# Start-up hook: installs the stand-in for mmcv's compiled ops (mmcv-lite) in
+# every Python process of the environment, see escnet_mmseg/utils/mmcv_ext.py.
+STARTUP_HOOK = 'escnet_mmseg-mmcv-ext.pth'
 
 
 def read_requirements(name: str) -> list:
@@ -17,6 +23,29 @@ def read_requirements(name: str) -> list:
             else:
                 reqs.append(line)
         return reqs
+
+
+class InstallDataIntoSitePackages(_install_data):
+    """``install_data`` that puts the ``.pth`` start-up hook next to the
+    installed packages (site-packages, where Python reads ``.pth`` files),
+    not under the environment's prefix; pip's editable installs run it too.
+    """
+
+    def run(self):
+        super().run()
+        target = self.get_finalized_command('install').install_lib
+        self.mkpath(target)
+        out, _ = self.copy_file(osp.join(HERE, STARTUP_HOOK), target)
+        self.outfiles.append(out)
+
+
+class EditableDataDistribution(Distribution):
+    """Runs ``install_data`` in editable installs too: setuptools'
+    ``editable_wheel`` asks the distribution ``has_data()`` (not
+    ``has_data_files()``) before running it."""
+
+    def has_data(self) -> bool:
+        return self.has_data_files()
 
 
 def read_version() -> str:
@@ -39,13 +68,25 @@ setup(
     include_package_data=True,
     # The benchmarks' prompt lists (escnet_mmseg/datasets/prompts.py).
     package_data={'escnet_mmseg.datasets': ['class_lists/*.json']},
-    install_requires=(read_requirements('torch') + read_requirements('mmcv') +
-                      read_requirements('runtime')),
+    # torch and mmcv are left to requirements/ (two tested stacks: torch.txt
+    # and latest.txt) or the extras: `[lite]` installs mmcv-lite (the
+    # default), `[full]` the compiled mmcv; both at once would overwrite each
+    # other's files.
+    install_requires=['torch>=2.1', 'torchvision', 'numpy'] +
+    read_requirements('runtime'),
     extras_require=dict(
-        tests=read_requirements('tests'), webui=read_requirements('webui')),
+        lite=read_requirements('mmcv'),
+        full=['mmcv==2.1.0'],
+        tests=read_requirements('tests'),
+        webui=read_requirements('webui')),
     classifiers=[
         'Programming Language :: Python :: 3',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',
     ],
+    # No data files; the entry makes setuptools (and pip's editable installs)
+    # run install_data, which installs the start-up hook into site-packages.
+    data_files=[('', [])],
+    cmdclass=dict(install_data=InstallDataIntoSitePackages),
+    distclass=EditableDataDistribution,
     zip_safe=False,
 )

@@ -8,6 +8,8 @@
     python tools/benchmark.py train-memory CONFIG --classes 2 4 8 [--amp]
     python tools/benchmark.py sam-block CONFIG --classes 32 [--profile]
     python tools/benchmark.py ppg [benchmark_ppg.py options]
+    python tools/benchmark.py gpu-report --device cuda --out report.md \
+        [--ppg-json ppg.json] [--small]
 
 Models are built with random weights (no CLIP or SAM file is read:
 ``pretrained`` and ``sam_checkpoint`` are cleared). ``params`` builds on the
@@ -32,6 +34,15 @@ meta device, so even ViT-L needs no memory.
   memory per class.
 * ``sam-block``: one SAM block at the config's sizes, the fast forward vs SAM's
   own ``TwoWayAttentionBlock`` (alternating), with the largest difference.
+* ``gpu-report``: the whole-model figures of ``tools/gpu_check.sh`` in one
+  process, written as markdown tables for docs/efficiency.md: ESC-Net ViT-B/16
+  and ViT-L/14 against their no-SAM ablations (``compare``'s alternation;
+  one CLIP-size crop and CAT-Seg's 5-view ``slide_global`` on a 640x853
+  image; 150 and 847 classes; fp32 and bf16 autocast), then the peak memory
+  of one ViT-L/14 training step at 171 classes (with and without
+  ``with_cp``, fp32 and AMP). ``--small`` runs the same code on the tiny
+  synthetic config (a CPU check of the tool); ``--budget-s`` skips what
+  would not fit the time left.
 """
 import argparse
 import json
@@ -51,12 +62,14 @@ FLOP_PARTS = ('backbone', 'text_encoder', 'neck', 'decode_head')
 
 
 def _build(config: str, cfg_options=None, device=None):
+    # escnet_mmseg first: with mmcv-lite its stand-in for mmcv's compiled
+    # ops must be in place before MMSeg imports mmcv.ops (where no start-up
+    # hook ran, e.g. wheels installed with pip --target).
+    import escnet_mmseg  # noqa: F401, I001  isort:skip
     import torch
     from mmengine import Config
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
-
-    import escnet_mmseg  # noqa: F401
     register_all_modules()
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -172,12 +185,20 @@ def count_flops(model, run, parts: Optional[dict] = None) -> dict:
 
             handles.append(module.register_forward_pre_hook(pre))
             handles.append(module.register_forward_hook(post))
+    # Parameters as constants while counting: newer torch's counter tracks
+    # modules with gradient hooks on inputs that require grad, which fails
+    # for a parameter passed to a submodule under no_grad (no grad_fn).
+    frozen = [p for p in model.parameters() if p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)
     try:
         with counter, countable_attention():
             run()
     finally:
         for h in handles:
             h.remove()
+        for p in frozen:
+            p.requires_grad_(True)
     totals['total'] = counter.get_total_flops()
     totals['total without text'] = totals['total'] - totals.get('CLIP text', 0)
     return totals
@@ -541,8 +562,289 @@ def bench_sam_block(args) -> dict:
         prompt_types=block.prompt_types)
 
 
+# ------------------------------------------------------------- gpu-report
+# (label, ESC-Net config, its no-SAM ablation config or None (same config
+# with model.neck.use_sam_block=False), CAT-Seg's test mode of that size).
+REPORT_MODELS = (
+    ('ViT-B/16', 'configs/escnet/escnet_vitb16_coco-stuff.py',
+     'configs/escnet/ablations/escnet_vitb16_coco-stuff_no-sam.py',
+     'configs/_base_/models/escnet_vitb16_catseg-eval.py'),
+    ('ViT-L/14', 'configs/escnet/escnet_vitl14_coco-stuff.py',
+     'configs/escnet/ablations/escnet_vitl14_coco-stuff_no-sam.py',
+     'configs/_base_/models/escnet_vitl14_catseg-eval.py'),
+)
+REPORT_TRAIN_CONFIG = 'configs/escnet/escnet_vitl14_coco-stuff.py'
+SMALL_MODELS = (('tiny', 'configs/escnet/escnet_tiny_synthetic.py', None,
+                 None), )
+SLIDE_IMAGE = (640, 853)  # an ADE20K image at the A-150 test scale
+
+
+def _test_mode_cfg(config: Optional[str], crop: int) -> dict:
+    """The ``slide_global`` test_cfg of ``config`` (CAT-Seg's protocol), or
+    the same protocol scaled to a ``crop``-pixel model (``--small``)."""
+    if config:
+        from mmengine import Config
+        return dict(Config.fromfile(osp.join(REPO, config)).model.test_cfg)
+    return dict(
+        mode='slide_global',
+        out_size=(crop * 5 // 3, crop * 5 // 3),
+        crop_size=(crop, crop),
+        stride=(crop * 2 // 3, crop * 2 // 3),
+        global_view=True)
+
+
+def _time_pair(models, run, repeats: int, device: str) -> dict:
+    """``compare``'s alternation for any ``run(model)``: median seconds of
+    each model and the ratio of the medians (b / a)."""
+    import torch
+    times = ([], [])
+    with torch.no_grad():
+        for m in models:
+            run(m)  # warm-up: text cache, kernels, autotuning
+        for r in range(repeats):
+            for i in ((0, 1) if r % 2 == 0 else (1, 0)):
+                _sync(device)
+                start = time.perf_counter()
+                run(models[i])
+                _sync(device)
+                times[i].append(time.perf_counter() - start)
+    a, b = statistics.median(times[0]), statistics.median(times[1])
+    return dict(no_sam_s=a, escnet_s=b, ratio=b / a)
+
+
+def _report_inference(args, rows: list, deadline: float) -> None:
+    import torch
+    cuda = args.device.startswith('cuda')
+    models_list = SMALL_MODELS if args.small else REPORT_MODELS
+    for label, config, no_sam, eval_cfg in models_list:
+        if time.time() > deadline:
+            rows.append(dict(model=label, skipped='time budget'))
+            continue
+        pair = []
+        for which in (no_sam, config):
+            torch.manual_seed(0)
+            options = dict(args.cfg_options or {})
+            if which is None:
+                which, options['model.neck.use_sam_block'] = config, False
+            pair.append(
+                _build(osp.join(REPO, which), options).eval().to(args.device))
+        crop = pair[0].backbone.image_size
+        slide_cfg = _test_mode_cfg(eval_cfg, crop[0])
+        for classes in args.report_classes:
+            for m in pair:
+                m.set_vocabulary(_vocabulary(classes))
+            for mode in ('whole', 'slide_global'):
+                if mode == 'whole':
+                    images = torch.randn(1, 3, *crop, device=args.device)
+                    meta = None
+                else:
+                    size = tuple(args.slide_image)
+                    images = torch.randn(1, 3, *size, device=args.device)
+                    meta = [
+                        dict(
+                            img_shape=size,
+                            ori_shape=size,
+                            pad_shape=size,
+                            padding_size=[0, 0, 0, 0])
+                    ]
+                for m in pair:
+                    m.test_cfg = dict(m.test_cfg, **slide_cfg) \
+                        if mode == 'slide_global' else dict(
+                            m.test_cfg, mode='whole')
+                for dtype in args.dtypes:
+                    row = dict(
+                        model=label,
+                        classes=classes,
+                        mode=mode,
+                        dtype=dtype,
+                        views=1 if mode == 'whole' else _count_windows(
+                            pair[1], images, meta))
+                    if time.time() > deadline:
+                        rows.append(dict(row, skipped='time budget'))
+                        continue
+                    autocast = torch.autocast(
+                        'cuda' if cuda else 'cpu', dtype=torch.bfloat16
+                    ) if dtype == 'bf16' else nullcontext()
+
+                    def run(m, images=images, meta=meta, autocast=autocast):
+                        with autocast:
+                            if meta is None:
+                                return m._forward(images)
+                            return m.inference(images, meta)
+
+                    try:
+                        if cuda:
+                            torch.cuda.reset_peak_memory_stats()
+                        row.update(
+                            _time_pair(pair, run, args.repeats, args.device))
+                        if cuda:
+                            row['peak_gib'] = \
+                                torch.cuda.max_memory_allocated() / 2**30
+                    except Exception as exc:  # noqa: BLE001 - in the table
+                        row['error'] = f'{type(exc).__name__}: {exc}'[:200]
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+        del pair
+        if cuda:
+            torch.cuda.empty_cache()
+
+
+def _report_train(args, rows: list, deadline: float) -> None:
+    """One training step per setting on one built model (``with_cp`` is
+    switched on the ESC blocks), peak memory as ``train-memory`` measures
+    it (CUDA: max allocated over the built model)."""
+    import torch
+    config = SMALL_MODELS[0][1] if args.small else REPORT_TRAIN_CONFIG
+    step = argparse.Namespace(
+        config=osp.join(REPO, config),
+        cfg_options=args.cfg_options,
+        device=args.device,
+        threads=args.threads,
+        batch_size=1,
+        amp=False)
+    for with_cp in (False, True):
+        for amp in (False, True):
+            row = dict(
+                model=osp.basename(config),
+                classes=args.train_classes,
+                with_cp=with_cp,
+                amp=amp)
+            if time.time() > deadline:
+                rows.append(dict(row, skipped='time budget'))
+                continue
+            step.amp = amp
+            step.cfg_options = dict(args.cfg_options or {},
+                                    **{'model.neck.with_cp': with_cp})
+            try:
+                if args.device.startswith('cuda'):  # the peak resets
+                    row.update(_train_step_memory(step, args.train_classes))
+                else:  # a peak RSS only grows: a fresh process each
+                    cmd = [
+                        sys.executable, __file__, '_train_one', step.config,
+                        '--classes',
+                        str(args.train_classes), '--device', args.device
+                    ] + (['--amp'] if amp else [])
+                    row.update(_run_child(cmd + _options_argv(step)))
+            except Exception as exc:  # noqa: BLE001 - in the table
+                row['error'] = f'{type(exc).__name__}: {exc}'[:200]
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            if args.device.startswith('cuda'):
+                torch.cuda.empty_cache()
+
+
+def _fmt(row: dict, key: str, fmt: str) -> str:
+    if 'error' in row:
+        return 'error'
+    if 'skipped' in row:
+        return 'skipped'
+    return format(row[key], fmt)
+
+
+def report_markdown(res: dict) -> str:
+    """The ``gpu-report`` results as markdown for docs/efficiency.md."""
+    env = res['environment']
+    lines = [
+        f'Measured by `tools/gpu_check.sh` (`tools/benchmark.py gpu-report'
+        f'{" --small" if res["small"] else ""}`): {env["device_name"]}, '
+        f'torch {env["torch"]} (CUDA {env["cuda"]}), triton '
+        f'{env["triton"]}, Python {env["python"]}; random weights.', ''
+    ]
+    ppg = res.get('ppg')
+    if ppg:
+        lines += [
+            '**PPG op** (`tools/benchmark_ppg.py`; the Triton kernel was '
+            'checked equal to the torch reference in the same run):', '',
+            '| maps | method | time [ms] | ms/map | speed-up vs naive |',
+            '|---|---|---|---|---|'
+        ]
+        for r in ppg['results']:
+            lines.append(f'| {r["maps"]} | {r["method"]} | '
+                         f'{1e3 * r["seconds"]:.2f} | {r["ms_per_map"]:.4f} '
+                         f'| {r["speedup_vs_naive"]:.1f}x |')
+        lines.append('')
+    lines += [
+        f'**Inference**, seconds per image (median of {res["repeats"]} '
+        f'alternating runs); `whole`: one CLIP-size crop, `slide_global`: '
+        f'CAT-Seg\'s views of a {res["slide_image"][0]}x'
+        f'{res["slide_image"][1]} image in one batch:', '',
+        '| model | classes | test mode (views) | dtype | no SAM [s] | '
+        'ESC-Net [s] | ESC-Net / no SAM | peak GiB |', '|---|---|---|---|---|'
+        '---|---|---|'
+    ]
+    for r in res['inference']:
+        if 'classes' not in r:
+            lines.append(f'| {r["model"]} | skipped: {r["skipped"]} |||||||')
+            continue
+        peak = _fmt(r, 'peak_gib', '.1f') if 'peak_gib' in r or \
+            'error' in r or 'skipped' in r else '-'
+        lines.append(f'| {r["model"]} | {r["classes"]} | {r["mode"]} '
+                     f'({r["views"]}) | {r["dtype"]} | '
+                     f'{_fmt(r, "no_sam_s", ".3f")} | '
+                     f'{_fmt(r, "escnet_s", ".3f")} | '
+                     f'{_fmt(r, "ratio", ".2f")} | {peak} |')
+    lines += [
+        '', f'**Training step** (forward + backward of the loss, batch 1, '
+        f'one crop), peak memory {res["train_memory_what"]}:', '',
+        '| config | classes | with_cp | AMP | peak MiB | s/step |',
+        '|---|---|---|---|---|---|'
+    ]
+    for r in res['train']:
+        lines.append(f'| `{r["model"]}` | {r["classes"]} | '
+                     f'{"yes" if r["with_cp"] else "no"} | '
+                     f'{"yes" if r["amp"] else "no"} | '
+                     f'{_fmt(r, "peak_mib", ".0f")} | '
+                     f'{_fmt(r, "seconds", ".2f")} |')
+    errors = [r for r in res['inference'] + res['train'] if 'error' in r]
+    if errors:
+        lines += ['', 'Errors:'] + [f'- {r}' for r in errors]
+    return '\n'.join(lines) + '\n'
+
+
+def bench_gpu_report(args) -> dict:
+    import platform
+
+    import torch
+    _set_threads(args.threads)
+    if args.small:
+        args.report_classes = args.report_classes or [4, 12]
+    args.report_classes = args.report_classes or [150, 847]
+    args.slide_image = [128, 192] if args.small else list(SLIDE_IMAGE)
+    cuda = args.device.startswith('cuda')
+    try:
+        import triton
+        triton_version = triton.__version__
+    except ImportError:
+        triton_version = 'not installed'
+    res = dict(
+        small=args.small,
+        repeats=args.repeats,
+        slide_image=args.slide_image,
+        environment=dict(
+            device_name=torch.cuda.get_device_name(args.device)
+            if cuda else f'CPU ({platform.machine()}, '
+            f'{torch.get_num_threads()} threads)',
+            torch=torch.__version__,
+            cuda=torch.version.cuda,
+            triton=triton_version,
+            python=platform.python_version()),
+        train_memory_what='max allocated over the built model'
+        if cuda else 'peak RSS growth over the built model',
+        inference=[],
+        train=[])
+    if args.ppg_json and osp.isfile(args.ppg_json):
+        with open(args.ppg_json) as f:
+            res['ppg'] = json.load(f)
+    # Inference gets 70% of the budget; the training steps the rest.
+    start = time.time()
+    _report_inference(args, res['inference'], start + 0.7 * args.budget_s)
+    _report_train(args, res['train'], start + args.budget_s)
+    return res
+
+
 # ------------------------------------------------------------------- main
 def _add_common(p, classes_default=150, many=False):
+    import escnet_mmseg  # noqa: F401  isort:skip (see _build)
     from mmengine.config import DictAction
     if many:
         p.add_argument('--classes', type=int, nargs='+', default=[2, 4, 8])
@@ -635,6 +937,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         'ppg', help='the PPG op (see tools/benchmark_ppg.py)', add_help=False)
+
+    p = sub.add_parser(
+        'gpu-report', help='whole-model figures of tools/gpu_check.sh')
+    _add_common(p)
+    p.add_argument(
+        '--report-classes',
+        type=int,
+        nargs='+',
+        default=None,
+        help='vocabulary sizes timed (default 150 847; --small: 4 12)')
+    p.add_argument('--dtypes', nargs='+', default=['fp32', 'bf16'])
+    p.add_argument('--train-classes', type=int, default=171)
+    p.add_argument('--repeats', type=int, default=3)
+    p.add_argument(
+        '--small',
+        action='store_true',
+        help='the tiny synthetic config instead of ViT-B/16 and ViT-L/14 '
+        '(checks the tool on a CPU in seconds)')
+    p.add_argument(
+        '--budget-s',
+        type=float,
+        default=1e9,
+        help='skip the remaining measurements after this many seconds')
+    p.add_argument('--ppg-json', default=None, help='benchmark_ppg.py JSON')
+    p.add_argument('--out', default=None, help='markdown file to write')
+    p.add_argument('--json', default=None)
     return parser
 
 
@@ -684,6 +1012,14 @@ def main(argv=None) -> None:
     elif args.mode == 'train-memory':
         res = bench_train_memory(args)
         _print_train_memory(args, res)
+        _write_json(args.json, res)
+    elif args.mode == 'gpu-report':
+        res = bench_gpu_report(args)
+        text = report_markdown(res)
+        print(text)
+        if args.out:
+            with open(args.out, 'w') as f:
+                f.write(text)
         _write_json(args.json, res)
     elif args.mode == 'sam-block':
         res = bench_sam_block(args)

@@ -3,8 +3,12 @@ from .checkpoint import (extract_prefix, load_into, load_sam_checkpoint,
 from .data_check import DatasetNotFoundError, check_dataset_folders
 from .distributed import setup_cpu_distributed
 from .safe_checkpoint import (CheckpointError, check_model_keys,
-                              load_checkpoint_strict, read_checkpoint)
+                              load_checkpoint_strict, read_checkpoint,
+                              register_safe_globals)
 from .vocabulary import validate_vocabulary
+
+# (also loaded early by the start-up hook, escnet_mmseg-mmcv-ext.pth)
+from . import mmcv_ext, torch_hook  # noqa: E402,F401,I001  isort:skip
 
 # `StrictCheckpointRunner` (MMEngine's runner) is imported from
 # `escnet_mmseg.utils.strict_runner` by the tools.
@@ -12,5 +16,6 @@ __all__ = [
     'CheckpointError', 'DatasetNotFoundError', 'check_dataset_folders',
     'check_model_keys', 'extract_prefix', 'load_checkpoint_strict',
     'load_into', 'load_sam_checkpoint', 'load_state_dict_file',
-    'read_checkpoint', 'setup_cpu_distributed', 'validate_vocabulary'
+    'read_checkpoint', 'register_safe_globals', 'setup_cpu_distributed',
+    'validate_vocabulary'
 ]

@@ -15,6 +15,7 @@ segment, :func:`load_checkpoint_strict` instead
 
 Every refusal is a :class:`CheckpointError` naming the file.
 """
+import builtins
 import contextlib
 import pickle
 import re
@@ -53,9 +54,10 @@ def _statistics_method(owner, name: str):
                        f'.{name})')
 
 
-# Found by the unpickler under the name it looks up: builtins.getattr.
+# Found by the unpickler under the name it looks up: builtins.getattr (torch
+# < 2.6 keys its allow-list by ``__name__``, newer torch by ``__qualname__``).
 _statistics_method.__module__ = 'builtins'
-_statistics_method.__name__ = 'getattr'
+_statistics_method.__name__ = _statistics_method.__qualname__ = 'getattr'
 
 
 def _plain_mmengine_types() -> List[type]:
@@ -73,19 +75,64 @@ def _plain_mmengine_types() -> List[type]:
     ]
     # numpy >= 1.25 pickles each dtype as its own class (Float64DType, ...).
     allowed += [type(np.dtype(c)) for c in np.typecodes['All'] if c != 'O']
-    return list(dict.fromkeys(allowed))
+    return list(dict.fromkeys(allowed)) + _numpy_aliases()
+
+
+def _numpy_aliases() -> list:
+    """numpy 2 moved ``numpy.core`` to ``numpy._core``: checkpoints written
+    with numpy 1 name ``numpy.core.multiarray._reconstruct`` and those of
+    numpy 2 ``numpy._core...``. torch >= 2.6 accepts ``(object, name)``
+    pairs, so both names are allowed there (same two functions)."""
+    version = tuple(int(v) for v in re.findall(r'\d+', torch.__version__)[:2])
+    if version < (2, 6):
+        return []
+    from numpy.core import multiarray
+    aliases = []
+    for obj in (multiarray._reconstruct, multiarray.scalar):
+        for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+            name = f'{module}.{obj.__name__}'
+            if name != f'{obj.__module__}.{obj.__qualname__}':
+                aliases.append((obj, name))
+    return aliases
+
+
+def register_safe_globals() -> bool:
+    """Allow MMEngine's training-log types in every weights-only
+    ``torch.load`` of this process.
+
+    torch >= 2.6 loads with ``weights_only=True`` by default, which refuses
+    the ``HistoryBuffer`` and numpy objects that MMEngine writes into every
+    checkpoint; MMSeg's ``init_model``, the runner's ``resume``/``load_from``
+    and ``publish_model.py`` then fail on checkpoints written by training.
+    Registering these types (none runs code when rebuilt) lets them load
+    such checkpoints without unpickling code. Runs when ``escnet_mmseg`` is
+    imported and, for tools that import only torch, from the start-up hook
+    (``escnet_mmseg/utils/torch_hook.py``).
+
+    Returns:
+        bool: False when torch has no ``add_safe_globals`` (torch < 2.4) or
+        MMEngine is missing, True otherwise.
+    """
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return False
+    try:
+        types = _plain_mmengine_types()
+    except ImportError:
+        return False
+    known = torch.serialization.get_safe_globals()
+    torch.serialization.add_safe_globals([t for t in types if t not in known])
+    return True
 
 
 @contextlib.contextmanager
 def _allowed_globals(types: Sequence) -> Iterator[None]:
-    # torch 2.4 has add_safe_globals but not the scoped safe_globals().
+    """``types`` allowed for the reads inside, then exactly the previous
+    allow-list again (torch's scoped ``safe_globals`` is missing in torch
+    2.4, and newer torch's removes on exit whatever it was given, including
+    types registered for the whole process before)."""
     serialization = torch.serialization
-    if hasattr(serialization, 'safe_globals'):
-        with serialization.safe_globals(list(types)):
-            yield
-        return
-    before = list(serialization.get_safe_globals())  # (a live list)
-    serialization.add_safe_globals(list(types))
+    before = list(serialization.get_safe_globals())  # (a copy)
+    serialization.add_safe_globals([t for t in types if t not in before])
     try:
         yield
     finally:
@@ -94,12 +141,16 @@ def _allowed_globals(types: Sequence) -> Iterator[None]:
 
 
 def _refused_type(message: str) -> Optional[str]:
-    """The type a weights-only unpickling refused, from torch's message."""
+    """The type a weights-only unpickling refused, from torch's message
+    (torch >= 2.6 names built-ins without ``builtins.``)."""
     for pattern in (r'GLOBAL ([\w.]+)', r'but got <class \'([\w.]+)\'>',
                     r'unsupported class <class \'([\w.]+)\'>'):
         found = re.search(pattern, message)
         if found:
-            return found.group(1)
+            name = found.group(1)
+            if '.' not in name and hasattr(builtins, name):
+                name = f'builtins.{name}'
+            return name
     return None
 
 

@@ -4,6 +4,7 @@ On CPU the kernel runs under ``TRITON_INTERPRET=1``, which has to be set before
 triton is first imported, so those comparisons run in one subprocess for the
 whole module.
 """
+import inspect
 import json
 import os
 import subprocess
@@ -110,20 +111,23 @@ def test_kernel_compiles_for_sm90_without_a_gpu():
     kernel = ppg_triton._ppg_kernel
     if not hasattr(kernel, 'constexprs'):
         pytest.skip('triton runs in interpreter mode in this process')
-    signature = {
-        0: '*fp32',
-        1: '*i64',
-        2: '*fp32',
-        3: '*i8',
-        4: 'i32',
-        5: 'i32',
-        6: 'fp32'
-    }
-    constants = {7: 5, 8: 10, 9: 1024, 10: 8}
+    types = ['*fp32', '*i64', '*fp32', '*i8', 'i32', 'i32', 'fp32']
+    consts = {'K': 5, 'ITERS': 10, 'NB': 1024, 'KB': 8}
+    names = kernel.arg_names
+    if 'constexprs' in inspect.signature(ASTSource.__init__).parameters:
+        # triton >= 3.3: arguments by name, constexprs in the signature
+        signature = dict(zip(names, types), **{k: 'constexpr' for k in consts})
+        source = ASTSource(fn=kernel, signature=signature, constexprs=consts)
+    else:  # triton 3.0 (torch 2.4): arguments by index
+        source = ASTSource(
+            fn=kernel,
+            signature=dict(enumerate(types)),
+            constants={
+                names.index(k): v
+                for k, v in consts.items()
+            })
     compiled = triton.compile(
-        ASTSource(fn=kernel, signature=signature, constants=constants),
-        target=GPUTarget('cuda', 90, 32),
-        options={'num_warps': 4})
+        source, target=GPUTarget('cuda', 90, 32), options={'num_warps': 4})
     assert 'ptx' in compiled.asm and 'cubin' in compiled.asm
 
 

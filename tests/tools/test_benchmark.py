@@ -107,3 +107,29 @@ def test_flops_see_attention_in_every_kernel():
         parts={})
     assert flops['total'] == 2 * 2 * (2 * 4 * 10 * 10 * 16)
     assert torch.backends.mha.get_fastpath_enabled()  # restored
+
+
+@pytest.mark.slow
+def test_gpu_report_small_writes_the_tables(tmp_path):
+    """gpu-report on the tiny config (tools/gpu_check.sh --small): every
+    measurement gives a row, the no-SAM model is the same config with
+    use_sam_block=False, and the markdown has the three tables."""
+    args = _args([
+        'gpu-report', '--small', '--repeats', '1', '--report-classes', '3',
+        '--dtypes', 'fp32', 'bf16'
+    ])
+    res = bench.bench_gpu_report(args)
+    rows = res['inference']
+    assert [(r['mode'], r['dtype'], r['views'])
+            for r in rows] == [('whole', 'fp32', 1), ('whole', 'bf16', 1),
+                               ('slide_global', 'fp32', 5),
+                               ('slide_global', 'bf16', 5)]
+    assert all(r['no_sam_s'] > 0 and r['escnet_s'] > 0 for r in rows)
+    assert [(r['with_cp'], r['amp']) for r in res['train']] == [(False, False),
+                                                                (False, True),
+                                                                (True, False),
+                                                                (True, True)]
+    assert all('error' not in r for r in rows + res['train'])
+    text = bench.report_markdown(res)
+    assert text.count('| tiny | 3 |') == 4
+    assert '| ESC-Net / no SAM |' in text and '| with_cp | AMP |' in text
