@@ -38,7 +38,11 @@ def run_once(root: Path,
         env['ATEN_CPU_CAPABILITY'] = kernels
     subprocess.run(
         _train_cmd(
-            work, root, iters, options=[f'randomness.seed={seed}', *options]),
+            work,
+            root,
+            iters,
+            config=config,
+            options=[f'randomness.seed={seed}', *options]),
         check=True,
         env=env,
         capture_output=True)
