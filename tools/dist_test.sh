@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Multi-GPU testing with torchrun:
 #   tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py options]
+# Runs the `python` found first on PATH: activate the environment first
+# (`source .venv/bin/activate` for the one `make` builds).
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3

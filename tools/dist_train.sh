@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Multi-GPU training on one or several machines with torchrun:
 #   tools/dist_train.sh CONFIG GPUS [tools/train.py options]
+# Runs the `python` found first on PATH: activate the environment first
+# (`source .venv/bin/activate` for the one `make` builds).
 # Several machines: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on each.
 CONFIG=$1
 GPUS=$2

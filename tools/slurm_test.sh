@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Testing on a Slurm cluster:
 #   GPUS=4 tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [options]
+# Runs the `python` found first on PATH: activate the environment first
+# (`source .venv/bin/activate` for the one `make` builds).
 set -x
 
 PARTITION=$1

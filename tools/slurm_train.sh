@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Training on a Slurm cluster:
 #   GPUS=4 tools/slurm_train.sh PARTITION JOB_NAME CONFIG [train.py options]
+# Runs the `python` found first on PATH: activate the environment first
+# (`source .venv/bin/activate` for the one `make` builds).
 set -x
 
 PARTITION=$1
