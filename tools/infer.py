@@ -77,13 +77,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         metavar='NAME',
         help='class names, one shell word per class; a class with synonyms '
-        'is one quoted word with commas: --classes cat sofa "wall, walls". '
+        'is one quoted word with commas (spaces optional): --classes cat '
+        'sofa "wall, walls". '
         'Default: the classes stored in the checkpoint')
     names.add_argument(
         '--classes-file',
         metavar='FILE',
         help='text file with one class per line (synonyms after commas, '
-        'e.g. "wall, walls"); empty lines are skipped')
+        'with or without spaces, e.g. "wall, walls"); empty lines are '
+        'skipped')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument(
         '--device',
@@ -119,21 +121,17 @@ def parse_args(argv=None) -> argparse.Namespace:
 def check_class_names(names: Sequence[str], source: str) -> List[str]:
     """Validate a vocabulary given by the user.
 
+    Each name is spelled canonically (``"wall,walls"`` -> ``"wall, walls"``),
+    by the package's one class-name rule.
+
     Raises:
         CLIError: no names, an empty name or synonym, or a duplicate.
     """
-    from escnet_mmseg.utils import validate_vocabulary
-    names = [n.strip() for n in names]
-    for i, name in enumerate(names):
-        if name and any(not part.strip() for part in name.split(',')):
-            raise CLIError(f'class {i + 1} "{name}" in {source} has an '
-                           f'empty synonym (a comma with nothing after it)')
-        if not name:
-            raise CLIError(f'class {i + 1} in {source} is an empty name')
+    from escnet_mmseg.utils import normalize_vocabulary
     try:
-        return list(validate_vocabulary(names))
+        return list(normalize_vocabulary(names, source))
     except ValueError as e:
-        raise CLIError(f'{e} (in {source})') from None
+        raise CLIError(str(e)) from None
 
 
 def read_class_names(args) -> Optional[List[str]]:
@@ -359,7 +357,7 @@ def draw_legend(height: int, summary: dict,
     """A white RGB panel listing the present classes: colour, name, share."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from escnet_mmseg.models.text_encoder import primary_name
+    from escnet_mmseg.utils import primary_name
     rows = summary['present']
     row = int(np.clip(height / max(len(rows), 8), 14, 32))
     font = ImageFont.load_default(size=int(row * 0.7))

@@ -35,7 +35,10 @@ def default_examples() -> List[str]:
 
 
 def parse_names(text: str) -> List[str]:
-    """``"cat\\nwall, walls; floor"`` -> ``['cat', 'wall, walls', 'floor']``.
+    """``"cat\\nwall,walls; floor"`` -> ``['cat', 'wall, walls', 'floor']``.
+
+    Synonyms follow the package's one rule (commas, spaces optional); each
+    name is spelled canonically.
 
     Raises:
         infer.CLIError: no names, an empty synonym or a duplicate.

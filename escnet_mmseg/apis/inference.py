@@ -17,7 +17,7 @@ from torch import nn
 
 from ..datasets.base import make_palette
 from ..utils import load_checkpoint_strict
-from ..utils.vocabulary import validate_vocabulary
+from ..utils.vocabulary import normalize_vocabulary
 
 Palette = Sequence[Sequence[int]]
 
@@ -77,7 +77,9 @@ def set_vocabulary(
 
     Args:
         model (Module): An ESC-Net model (e.g. from ``init_model``).
-        classes (Sequence[str]): Class names; ``"wall, walls"`` gives synonyms.
+        classes (Sequence[str]): Class names; ``"wall, walls"`` (or
+            ``"wall,walls"``) gives synonyms. Each name is kept as
+            :func:`~escnet_mmseg.utils.normalize_class_name` spells it.
         palette (Palette, optional): One RGB colour per class; generated when
             None. Defaults to None.
 
@@ -86,10 +88,10 @@ def set_vocabulary(
             lists.
 
     Raises:
-        ValueError: Invalid or duplicate names, or a palette of another
-            length.
+        ValueError: Invalid or duplicate names, an empty synonym, or a
+            palette of another length.
     """
-    classes = list(validate_vocabulary(classes))
+    classes = list(normalize_vocabulary(classes))
     palette = [list(c) for c in palette] if palette else make_palette(
         len(classes), seed=len(classes))
     if len(palette) != len(classes):

@@ -29,6 +29,8 @@ import os.path as osp
 from functools import lru_cache
 from typing import Optional, Tuple
 
+from ..utils.vocabulary import validate_vocabulary
+
 CLASS_LIST_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'class_lists')
 PROMPT_LISTS = ('coco', 'ade150', 'ade847', 'pc59', 'pc459', 'voc20', 'voc20b')
 
@@ -47,7 +49,8 @@ def load_prompts(name: str) -> Tuple[str, ...]:
 
     Raises:
         KeyError: unknown list name.
-        ValueError: the file is not a JSON list of strings.
+        ValueError: the file is not a JSON list of strings, or breaks the
+            class-name rule (:func:`~escnet_mmseg.utils.validate_vocabulary`).
     """
     if name not in PROMPT_LISTS:
         raise KeyError(f'unknown prompt list {name!r}; choose from '
@@ -58,7 +61,7 @@ def load_prompts(name: str) -> Tuple[str, ...]:
     if not isinstance(names, list) or not all(
             isinstance(n, str) for n in names):
         raise ValueError(f'{path} must hold a JSON list of class names')
-    return tuple(names)
+    return validate_vocabulary(names, path)
 
 
 def dataset_prompts(dataset) -> Optional[Tuple[str, ...]]:

@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils.vocabulary import validate_vocabulary
+from ..utils.vocabulary import split_synonyms, validate_vocabulary
 
 # CAT-Seg's single template, verbatim (no final period).
 SINGLE_TEMPLATE = ('A photo of a {} in the scene', )
@@ -48,21 +48,12 @@ IMAGENET_TEMPLATES = (
 
 _TEMPLATE_SETS = dict(single=SINGLE_TEMPLATE, imagenet=IMAGENET_TEMPLATES)
 # 'first': a name with synonyms uses its first one (what CAT-Seg's training
-# and evaluation run); 'mean': every synonym, averaged per template.
+# and evaluation run); 'mean': every synonym, averaged per template. Synonyms
+# are split by `escnet_mmseg.utils.split_synonyms` ("wall, walls" or
+# "wall,walls").
 SYNONYM_MODES = ('first', 'mean')
 # Texts per text-tower call: bounds memory for large vocabularies x templates.
 _TEXT_BATCH = 1024
-
-
-def synonyms(name: str) -> List[str]:
-    """``'wall, walls'`` -> ``['wall', 'walls']``: the synonyms of a class
-    name are separated by ``', '`` (as in CAT-Seg's class lists)."""
-    return [s.strip() for s in name.split(', ') if s.strip()]
-
-
-def primary_name(name: str) -> str:
-    """``'person, people'`` -> ``'person'``: the first synonym."""
-    return synonyms(name)[0]
 
 
 @MODELS.register_module()
@@ -143,7 +134,7 @@ class ESCTextEncoder(BaseModule):
         texts: List[str] = []
         groups: List[int] = []  # text -> (class, template) row
         for c, name in enumerate(names):
-            words = synonyms(name)
+            words = split_synonyms(name)
             if self.synonyms == 'first':
                 words = words[:1]
             for t, template in enumerate(self.templates):

@@ -5,7 +5,9 @@ import torch
 import torch.nn.functional as F
 
 from escnet_mmseg.models import ESCTextEncoder
-from escnet_mmseg.models.text_encoder import SINGLE_TEMPLATE, synonyms
+from escnet_mmseg.models.text_encoder import SINGLE_TEMPLATE
+from escnet_mmseg.utils import (normalize_class_name, primary_name,
+                                split_synonyms, validate_vocabulary)
 from tests.tiny import load_tiny_backbone, tiny_model_cfg, tiny_open_clip
 from tests.tolerance import NETWORK, assert_close
 
@@ -77,7 +79,39 @@ def test_single_template_is_cat_segs():
 
 
 def test_synonym_split():
-    assert synonyms('wall, walls') == ['wall', 'walls']
-    assert synonyms('traffic light') == ['traffic light']
+    assert split_synonyms('wall, walls') == ['wall', 'walls']
+    assert split_synonyms('wall,walls') == ['wall', 'walls']
+    assert split_synonyms(' wall ,  walls ') == ['wall', 'walls']
+    assert split_synonyms('traffic light') == ['traffic light']
+    assert split_synonyms('bed ') == ['bed']  # A-150's spelling
+    assert primary_name('person,people') == 'person'
+    assert normalize_class_name('wall,walls') == 'wall, walls'
     with pytest.raises(ValueError, match='synonyms'):
         ESCTextEncoder(synonyms='all')
+
+
+@pytest.mark.parametrize('name', ['wall,', ',wall', 'wall,,walls', 'a, ,b'])
+def test_empty_synonym_is_refused_naming_the_class(name):
+    with pytest.raises(ValueError, match='empty synonym'):
+        split_synonyms(name)
+    with pytest.raises(
+            ValueError, match=f'class 2 "{name}" has an empty synonym'):
+        validate_vocabulary(['sky', name])
+
+
+def test_spellings_of_one_class_are_duplicates():
+    with pytest.raises(ValueError, match='duplicate'):
+        validate_vocabulary(['wall, walls', 'Wall,walls'])
+
+
+@pytest.mark.parametrize('mode', ['first', 'mean'])
+def test_comma_with_or_without_space_is_one_rule(clip_pair, mode):
+    """``"wall,walls"`` is the class ``"wall, walls"``, not one word."""
+    ref, backbone = clip_pair
+    encoder = ESCTextEncoder(synonyms=mode)
+    with torch.no_grad():
+        spaced = encoder(['wall, walls', 'sky'], backbone).clone()
+        tight = encoder(['wall,walls', 'sky'], backbone)
+    assert torch.equal(tight, spaced)
+    words = ['wall'] if mode == 'first' else ['wall', 'walls']
+    assert_close(tight[0], _expected(ref, words, SINGLE_TEMPLATE), NETWORK)

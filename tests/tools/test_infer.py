@@ -122,6 +122,36 @@ def test_folder_outputs_and_refusal_to_overwrite(checkpoint, tmp_path, capsys,
                                                           'top_labels.png']
 
 
+def test_synonyms_with_or_without_spaces_are_one_class(checkpoint, tmp_path,
+                                                       capsys):
+    """``"circle,circles"`` is the class ``"circle, circles"``: same summary,
+    label map and overlay (legend) as the spaced spelling."""
+    img = tmp_path / 'img.png'
+    cv2.imwrite(
+        str(img),
+        np.random.RandomState(1).randint(0, 255, (32, 40, 3), np.uint8))
+    (tmp_path / 'classes.txt').write_text('sky\ncircle,circles\ngrass\n')
+    spellings = dict(
+        spaced=['--classes', 'sky', 'circle, circles', 'grass'],
+        tight=['--classes', 'sky', 'circle,circles', 'grass'],
+        file=['--classes-file', tmp_path / 'classes.txt'])
+    outputs = {}
+    for key, classes in spellings.items():
+        out = tmp_path / key
+        code, _, err = run(capsys, img, *common(checkpoint, out), *classes)
+        assert code == 0, err
+        outputs[key] = (json.loads((out / 'img.json').read_text()),
+                        cv2.imread(
+                            str(out / 'img_labels.png'), cv2.IMREAD_UNCHANGED),
+                        cv2.imread(str(out / 'img_overlay.png')))
+    summary, labels, overlay = outputs['spaced']
+    assert summary['classes'] == ['sky', 'circle, circles', 'grass']
+    for key in ('tight', 'file'):
+        assert outputs[key][0] == summary
+        assert np.array_equal(outputs[key][1], labels)
+        assert np.array_equal(outputs[key][2], overlay)
+
+
 def test_output_names_from_globs_and_files(tmp_path):
     write_images(tmp_path)
     out = str(tmp_path / 'out')

@@ -35,6 +35,13 @@ def test_parse_names():
         webui.parse_names(' \n;')
     with pytest.raises(webui.infer.CLIError, match='duplicate'):
         webui.parse_names('cat\nCat')
+    # One class-name rule: commas with or without spaces.
+    assert webui.parse_names('cat\nwall,walls') == webui.parse_names(
+        'cat\nwall, walls') == ['cat', 'wall, walls']
+    with pytest.raises(webui.infer.CLIError, match='"wall," in the class'):
+        webui.parse_names('cat\nwall,')
+    with pytest.raises(webui.infer.CLIError, match='duplicate'):
+        webui.parse_names('wall, walls\nwall,walls')
     assert webui.parse_args(['--config', 'c', '--checkpoint',
                              'w']).host == ('127.0.0.1')
 
@@ -61,6 +68,10 @@ def test_vocabulary_changes_without_rebuilding_the_model(checkpoint):
     assert all(
         html_name in legend
         for html_name in (p['name'] for p in summary['present']))
+    # "wall,walls" is the same class (and the same cached embedding).
+    tight = segmenter.segment(image, 'dog\nwall,walls')
+    assert tight[2] == summary and tight[1] == legend
+    assert np.array_equal(tight[0], painted)
     segmenter.segment(image[..., 0], 'dog\nwall, walls', opacity=0.2)
     assert inferencer.model is model
     # Encoded once per vocabulary: the repeated one came from the cache.
