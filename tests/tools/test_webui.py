@@ -51,6 +51,8 @@ def test_vocabulary_changes_without_rebuilding_the_model(checkpoint):
         str(TINY_CONFIG), checkpoint, None, 'cpu', None)
     segmenter = webui.Segmenter(inferencer)
     assert segmenter.names == list(NAMES)
+    # the page sends no usage analytics to an outside service
+    assert webui.build_demo(segmenter, []).analytics_enabled is False
     model = inferencer.model
     encoder = model.text_encoder
     encoded = []
