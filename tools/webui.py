@@ -124,10 +124,10 @@ class Segmenter:
 def build_demo(segmenter: Segmenter, examples: Sequence[str]):
     """The Gradio page (a ``gr.Blocks``)."""
     import gradio as gr
-    # No usage analytics: the page talks to this machine only.
     with gr.Blocks(
             title='ESC-Net open-vocabulary segmentation',
-            analytics_enabled=False) as demo:
+            analytics_enabled=False,  # no usage data leaves this machine
+    ) as demo:
         gr.Markdown('## ESC-Net: segment an image with your own class names')
         with gr.Row():
             with gr.Column():
