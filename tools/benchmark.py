@@ -287,6 +287,34 @@ def _use_reference_sam(model) -> None:
             block.sam_block.forward = block.sam_block.forward_reference
 
 
+def _alternating_times(models, run, repeats: int, device: str):
+    """Time ``run(model)`` for two models, in the order AB, BA, AB, ... so
+    that drifts of the machine (clock, other load) fall on both.
+
+    Args:
+        models (Sequence[nn.Module]): The two models.
+        run (Callable): ``run(model)`` runs one forward pass.
+        repeats (int): Timed runs of each model.
+        device (str): Synchronised around each run.
+
+    Returns:
+        tuple: The outputs of the untimed warm-up run of each model (text
+        cache, kernels, autotuning) and two lists of seconds per run.
+    """
+    import torch
+    times = ([], [])
+    with torch.no_grad():
+        outs = [run(m) for m in models]
+        for r in range(repeats):
+            for i in ((0, 1) if r % 2 == 0 else (1, 0)):
+                _sync(device)
+                start = time.perf_counter()
+                run(models[i])
+                _sync(device)
+                times[i].append(time.perf_counter() - start)
+    return outs, times
+
+
 def bench_compare(args) -> dict:
     import torch
     _set_threads(args.threads)
@@ -301,17 +329,8 @@ def bench_compare(args) -> dict:
         if images is None:
             h, w = model.backbone.image_size
             images = torch.randn(1, 3, h, w, device=args.device)
-    times = ([], [])
-    with torch.no_grad():
-        outs = [m._forward(images) for m in models]  # warm-up, text cache
-        for r in range(args.repeats):
-            order = (0, 1) if r % 2 == 0 else (1, 0)
-            for i in order:
-                _sync(args.device)
-                start = time.perf_counter()
-                models[i]._forward(images)
-                _sync(args.device)
-                times[i].append(time.perf_counter() - start)
+    outs, times = _alternating_times(models, lambda m: m._forward(images),
+                                     args.repeats, args.device)
     ratios = [b / a for a, b in zip(*times)]
     res = dict(
         a=osp.basename(args.config_a),
@@ -596,18 +615,7 @@ def _test_mode_cfg(config: Optional[str], crop: int) -> dict:
 def _time_pair(models, run, repeats: int, device: str) -> dict:
     """``compare``'s alternation for any ``run(model)``: median seconds of
     each model and the ratio of the medians (b / a)."""
-    import torch
-    times = ([], [])
-    with torch.no_grad():
-        for m in models:
-            run(m)  # warm-up: text cache, kernels, autotuning
-        for r in range(repeats):
-            for i in ((0, 1) if r % 2 == 0 else (1, 0)):
-                _sync(device)
-                start = time.perf_counter()
-                run(models[i])
-                _sync(device)
-                times[i].append(time.perf_counter() - start)
+    _, times = _alternating_times(models, run, repeats, device)
     a, b = statistics.median(times[0]), statistics.median(times[1])
     return dict(no_sam_s=a, escnet_s=b, ratio=b / a)
 
