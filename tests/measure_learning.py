@@ -14,12 +14,11 @@ comparison.
 import argparse
 import itertools
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from tests.test_train_e2e import (LEARN_ITERS, REPO, _data_options, _env,
-                                  _miou, _train_cmd, generate_data)
+from tests.test_train_e2e import (LEARN_ITERS, _env, _miou, _test_cmd,
+                                  _train_cmd, generate_data)
 from tests.tiny import TINY_CONFIG
 
 
@@ -46,17 +45,13 @@ def run_once(root: Path,
         check=True,
         env=env,
         capture_output=True)
-    out = subprocess.run([
-        sys.executable,
-        str(REPO / 'tools' / 'test.py'),
-        str(config),
-        str(work / f'iter_{iters}.pth'), '--work-dir',
-        str(work / 'test'), '--cfg-options', *_data_options(root)
-    ],
-                         check=True,
-                         env=env,
-                         capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        _test_cmd(
+            work / f'iter_{iters}.pth', work / 'test', root, config=config),
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True)
     return _miou(out.stdout + out.stderr)
 
 

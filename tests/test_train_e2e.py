@@ -70,6 +70,17 @@ def _train_cmd(work_dir,
     ]
 
 
+def _test_cmd(ckpt, work_dir, root, *extra, config=TINY_CONFIG):
+    """tools/test.py on the synthetic data at ``root``."""
+    return [
+        sys.executable,
+        str(REPO / 'tools' / 'test.py'),
+        str(config),
+        str(ckpt), '--work-dir',
+        str(work_dir), *extra, '--cfg-options', *_data_options(root)
+    ]
+
+
 def _env():
     env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
     # tests.e2e_hooks must be importable by the training process
@@ -121,18 +132,13 @@ def test_training_learns_and_test_reports_miou(tmp_path, data_root):
         capture_output=True)
     ckpt = work / f'iter_{LEARN_ITERS}.pth'
     assert ckpt.is_file()
-    out = subprocess.run([
-        sys.executable,
-        str(REPO / 'tools' / 'test.py'),
-        str(TINY_CONFIG),
-        str(ckpt), '--work-dir',
-        str(tmp_path / 'test'), '--show-dir',
-        str(tmp_path / 'vis'), '--cfg-options', *_data_options(data_root)
-    ],
-                         check=True,
-                         env=_env(),
-                         capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        _test_cmd(ckpt, tmp_path / 'test', data_root, '--show-dir',
+                  str(tmp_path / 'vis')),
+        check=True,
+        env=_env(),
+        capture_output=True,
+        text=True)
     miou = _miou(out.stdout + out.stderr)
     assert miou > MIOU_BAR, (
         f'tiny ESC-Net, {LEARN_ITERS} iterations: mIoU {miou:.2f}, bar '
@@ -143,17 +149,12 @@ def test_training_learns_and_test_reports_miou(tmp_path, data_root):
     assert 'circle' in meta['dataset_meta']['classes']
     assert list((tmp_path / 'vis').rglob('*.png'))
     # test-time augmentation wraps the model in SegTTAModel
-    out = subprocess.run([
-        sys.executable,
-        str(REPO / 'tools' / 'test.py'),
-        str(TINY_CONFIG),
-        str(ckpt), '--tta', '--work-dir',
-        str(tmp_path / 'tta'), '--cfg-options', *_data_options(data_root)
-    ],
-                         check=True,
-                         env=_env(),
-                         capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        _test_cmd(ckpt, tmp_path / 'tta', data_root, '--tta'),
+        check=True,
+        env=_env(),
+        capture_output=True,
+        text=True)
     assert _miou(out.stdout + out.stderr) > MIOU_BAR
 
 
