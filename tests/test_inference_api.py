@@ -41,6 +41,24 @@ def test_inferencer_uses_the_given_classes(checkpoint, tmp_path):
     assert result.seg_logits.data.shape == (2, 80, 96)
 
 
+def test_inferencer_returns_logits_only_with_data_samples(checkpoint):
+    """A config without seg_logits (the evaluation configs'): the data
+    samples the inferencer returns still carry them, its own run not."""
+    inferencer = OpenVocabInferencer(
+        str(TINY_CONFIG), weights=str(checkpoint), device='cpu')
+    inferencer.model.test_cfg['return_logits'] = False
+    seen = []
+    predict = inferencer.model.predict
+    inferencer.model.predict = lambda *a: seen.append(predict(*a)) or seen[-1]
+    image = np.random.RandomState(0).randint(0, 255, (80, 96, 3), np.uint8)
+    result = inferencer(image, return_datasamples=True)
+    assert result.seg_logits.data.shape == (len(NAMES), 80, 96)
+    labels = inferencer(image)['predictions']
+    assert 'seg_logits' not in seen[-1][0]
+    assert np.array_equal(labels, result.pred_sem_seg.data[0].numpy())
+    assert inferencer.model.test_cfg['return_logits'] is False
+
+
 def test_inferencer_defaults_to_checkpoint_classes(checkpoint):
     inferencer = OpenVocabInferencer(
         str(TINY_CONFIG), weights=str(checkpoint), device='cpu')

@@ -5,6 +5,7 @@
     python tools/benchmark.py compare CONFIG_A CONFIG_B --classes 150 \
         [--cfg-options model.test_cfg.class_chunk_size=32] [--reference-sam a]
     python tools/benchmark.py model CONFIG --classes 171 --chunks 0 32
+    python tools/benchmark.py protocol CONFIG --classes 20 150 847 2000
     python tools/benchmark.py train-memory CONFIG --classes 2 4 8 [--amp]
     python tools/benchmark.py sam-block CONFIG --classes 32 [--profile]
     python tools/benchmark.py ppg [benchmark_ppg.py options]
@@ -29,6 +30,10 @@ meta device, so even ViT-L needs no memory.
 * ``model``: chunked vs unchunked inference, time and peak memory (CUDA: max
   allocated; CPU: growth of the peak RSS over the built model, in a fresh
   process per setting).
+* ``protocol``: time and peak memory of one image in the config's test mode
+  (e.g. CAT-Seg's 5 views) per vocabulary size, each in a fresh process,
+  after the vocabulary's text embeddings are cached (CUDA: max allocated;
+  CPU: the peak RSS over the RSS before the image, and the process's peak).
 * ``train-memory``: peak memory of one training step (forward + backward of
   the loss) per vocabulary size, each in a fresh process, and the fitted
   memory per class.
@@ -433,6 +438,101 @@ def bench_model(args) -> list:
         row['time_ratio'] = row['seconds'] / base['seconds']
         row['memory_ratio'] = row['peak_mib'] / base['peak_mib']
     return rows
+
+
+# --------------------------------------------------------------- protocol
+def _rss_kib() -> dict:
+    """``VmRSS`` (now) and ``VmHWM`` (peak) of this process, KiB (Linux)."""
+    with open('/proc/self/status') as f:
+        fields = dict(line.split(':', 1) for line in f if ':' in line)
+    return {k: int(fields[k].split()[0]) for k in ('VmRSS', 'VmHWM')}
+
+
+def _reset_peak_rss() -> None:
+    """Start a new peak-RSS window (Linux >= 4.0), so that the peak of the
+    text encoding before it does not count."""
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+
+
+def _protocol_one(args, classes: int) -> dict:
+    """Peak memory and time of one image in the config's test mode, the
+    vocabulary's text embeddings already computed (once per vocabulary)."""
+    import torch
+    from mmseg.structures import SegDataSample
+    model = _build(args.config, args.cfg_options).eval().to(args.device)
+    model.set_vocabulary(_vocabulary(classes))
+    h, w = args.image_size
+    torch.manual_seed(0)
+    inputs = torch.randn(1, 3, h, w, device=args.device)
+    meta = dict(
+        ori_shape=(h, w),
+        img_shape=(h, w),
+        pad_shape=(h, w),
+        padding_size=[0] * 4)
+    cuda = args.device.startswith('cuda')
+    with torch.no_grad():
+        model.text_encoder(model.vocabulary, model.backbone)  # cached
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated() / 2**20
+    else:
+        base = _rss_kib()['VmRSS'] / 1024
+        _reset_peak_rss()
+    times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        with torch.no_grad():
+            out = model.predict(inputs, [SegDataSample(metainfo=meta)])
+        _sync(args.device)
+        times.append(time.perf_counter() - start)
+    if cuda:
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak = _rss_kib()['VmHWM'] / 1024
+    return dict(
+        classes=classes,
+        seconds=statistics.median(times),
+        peak_mib=peak - base,
+        process_peak_mib=peak,
+        seg_logits='seg_logits' in out[0],
+        test_cfg={
+            k: v
+            for k, v in model.test_cfg.items() if not k.startswith('_')
+        })
+
+
+def bench_protocol(args) -> list:
+    """One fresh process per vocabulary size (peak RSS per setting)."""
+    rows = []
+    for classes in args.classes:
+        cmd = [
+            sys.executable, __file__, '_protocol_one', args.config,
+            '--classes',
+            str(classes), '--repeats',
+            str(args.repeats), '--device', args.device, '--image-size'
+        ] + [str(s) for s in args.image_size]
+        if args.threads:
+            cmd += ['--threads', str(args.threads)]
+        rows.append(_run_child(cmd + _options_argv(args)))
+    ref = next((r for r in rows if r['classes'] == args.ratio_to), rows[0])
+    for row in rows:
+        row['memory_ratio'] = row['peak_mib'] / ref['peak_mib']
+        row['time_ratio'] = row['seconds'] / ref['seconds']
+    return rows
+
+
+def _print_protocol(args, rows: list) -> None:
+    print(f'{osp.basename(args.config)}: one {args.image_size[0]}x'
+          f'{args.image_size[1]} image, test_cfg {rows[0]["test_cfg"]}, '
+          f'device {args.device}, median of {args.repeats}')
+    print(f'{"classes":>7} {"s/img":>8} {"peak MiB":>9} {"process":>8} '
+          f'{"mem x":>6} {"time x":>7} seg_logits')
+    for r in rows:
+        print(f'{r["classes"]:>7} {r["seconds"]:8.2f} {r["peak_mib"]:9.0f} '
+              f'{r["process_peak_mib"]:8.0f} {r["memory_ratio"]:6.2f} '
+              f'{r["time_ratio"]:7.2f} {r["seg_logits"]}')
 
 
 # ----------------------------------------------------------- train-memory
@@ -922,6 +1022,28 @@ def build_parser() -> argparse.ArgumentParser:
             help='class chunk sizes; 0 = whole vocabulary')
         m.add_argument('--repeats', type=int, default=3)
 
+    for name in ('protocol', '_protocol_one'):
+        m = sub.add_parser(
+            name,
+            help='peak memory / time per image in the test mode'
+            if name == 'protocol' else argparse.SUPPRESS)
+        m.add_argument('config')
+        _add_common(m, many=name == 'protocol')
+        m.add_argument(
+            '--image-size',
+            type=int,
+            nargs=2,
+            default=[640, 853],
+            metavar=('H', 'W'),
+            help='the image (and its original size)')
+        m.add_argument('--repeats', type=int, default=1)
+        m.add_argument(
+            '--ratio-to',
+            type=int,
+            default=150,
+            help='vocabulary size the ratios are relative to')
+        m.add_argument('--json', default=None)
+
     for name in ('train-memory', '_train_one'):
         m = sub.add_parser(
             name,
@@ -1015,6 +1137,13 @@ def main(argv=None) -> None:
         for r in bench_model(args):
             print(f'{r["chunk"]:>6} {r["seconds"]:8.3f} {r["peak_mib"]:9.0f} '
                   f'{r["time_ratio"]:7.2f} {r["memory_ratio"]:6.2f}')
+    elif args.mode == '_protocol_one':
+        _set_threads(args.threads)
+        print(json.dumps(_protocol_one(args, args.classes)))
+    elif args.mode == 'protocol':
+        rows = bench_protocol(args)
+        _print_protocol(args, rows)
+        _write_json(args.json, rows)
     elif args.mode == '_train_one':
         print(json.dumps(_train_step_memory(args, args.classes)))
     elif args.mode == 'train-memory':

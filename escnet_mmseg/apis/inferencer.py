@@ -86,6 +86,20 @@ class OpenVocabInferencer(MMSegInferencer):
         model.eval()
         return model
 
+    def __call__(self, inputs, return_datasamples: bool = False, **kwargs):
+        """MMSeg's inferencer call. Data samples returned to the caller
+        carry ``seg_logits`` (T, H, W) even where the config's
+        ``test_cfg.return_logits`` leaves them out (the evaluation configs
+        do); the label maps and pictures never need them."""
+        test_cfg = self.model.test_cfg
+        asked = test_cfg.get('return_logits', True)
+        test_cfg['return_logits'] = asked or return_datasamples
+        try:
+            return super().__call__(
+                inputs, return_datasamples=return_datasamples, **kwargs)
+        finally:
+            test_cfg['return_logits'] = asked
+
     def set_vocabulary(
             self,
             classes: Union[str, Sequence[str]],

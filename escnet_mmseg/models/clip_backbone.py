@@ -267,12 +267,17 @@ class CLIPBackbone(BaseModule):
             if not n.startswith('visual.') and n != 'logit_scale'
         ]
 
-    def forward(self, inputs: Tensor) -> Dict[str, object]:
+    def forward(self,
+                inputs: Tensor,
+                with_pooled: bool = True) -> Dict[str, object]:
         """Dense image features.
 
         Args:
             inputs (Tensor): Normalised images (B, 3, H, W) with H, W =
                 ``image_size``.
+            with_pooled (bool): Also compute ``pooled``. In dense mode it is
+                the only output of the last block's ordinary forward, which
+                False skips (``pooled`` is then None). Defaults to True.
 
         Returns:
             dict[str, object]: ``dense`` (B, E, h, w): per-token embeddings
@@ -280,7 +285,7 @@ class CLIPBackbone(BaseModule):
                 plain output, see ``last_block``); ``skips`` (G_1, G_2), each
                 (B, width, h, w): outputs of the ``out_indices`` blocks;
                 ``pooled`` (B, E): the CLS embedding, equal to
-                ``clip.encode_image``.
+                ``clip.encode_image`` (None unless ``with_pooled``).
         """
         # ESCNet resizes its inputs to image_size before calling this.
         assert tuple(inputs.shape[-2:]) == self.image_size, inputs.shape
@@ -292,16 +297,22 @@ class CLIPBackbone(BaseModule):
             x = block(x)
             if i in self.out_indices:
                 inters[i] = x
-        # One pass: the last block's input feeds both its ordinary forward
-        # (pooled CLS embedding) and, in dense mode, the value path.
-        out = blocks[-1](x)
-        inters[len(blocks) - 1] = out
-        pooled, tokens = visual._pool(out)
-        if self.last_block == 'dense':
+        last = len(blocks) - 1
+        dense = self.last_block == 'dense'
+        pooled = None
+        # The last block's input feeds its ordinary forward (pooled CLS
+        # embedding; the tokens in plain mode) and, in dense mode, the value
+        # path; the ordinary forward runs only when something reads it.
+        if with_pooled or not dense or last in self.out_indices:
+            out = blocks[-1](x)
+            inters[last] = out
+            pooled, tokens = visual._pool(out)
+        if dense:
             tokens = visual.ln_post(dense_block_forward(blocks[-1], x))[:, 1:]
         if visual.proj is not None:
-            pooled = pooled @ visual.proj
             tokens = tokens @ visual.proj
+            if pooled is not None:
+                pooled = pooled @ visual.proj
         b, (h, w) = inputs.shape[0], self.grid_size
         dense = tokens.transpose(1, 2).reshape(b, -1, h, w)
         skips = tuple(inters[i][:, 1:].transpose(1, 2).reshape(b, -1, h, w)

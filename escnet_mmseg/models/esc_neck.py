@@ -171,6 +171,31 @@ class ESCNeck(BaseModule):
         for block in self.blocks:
             # The PPG's class softmax needs every class; the rest is per class.
             prompts = block.prompts(corr)
-            corr = torch.cat([block(corr, prompts, ctx, c) for c in chunks],
-                             dim=1)
+            if torch.is_grad_enabled() or len(chunks) == 1:
+                corr = torch.cat(
+                    [block(corr, prompts, ctx, c) for c in chunks], dim=1)
+            else:
+                corr = _refine_in_place(block, corr, prompts, ctx, chunks)
         return corr
+
+
+def _refine_in_place(block: ESCBlock, corr: Tensor, prompts: Dict[str, Tensor],
+                     ctx: BlockContext, chunks: Sequence[slice]) -> Tensor:
+    """One block on chunks of classes, holding one (B, T, C, h, w) state.
+
+    Without autograd a chunk's refined correlation can overwrite its input
+    (the prompts were computed from all classes before); ``torch.cat`` of the
+    chunks would hold the state twice. Block 0 changes the width (1 -> C)
+    (and, under autocast, the dtype), so its output gets a new tensor.
+    """
+    out = None
+    for c in chunks:
+        refined = block(corr, prompts, ctx, c)
+        if out is None:
+            same = (
+                refined.shape[2:] == corr.shape[2:]
+                and refined.dtype == corr.dtype)
+            out = corr if same else refined.new_empty(
+                (*corr.shape[:2], *refined.shape[2:]))
+        out[:, c] = refined
+    return out

@@ -6,7 +6,6 @@ import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
@@ -15,9 +14,14 @@ from torch import Tensor
 from ..utils.vocabulary import validate_vocabulary
 from .esc_neck import cosine_correlation
 from .slide_global import check_layout, fuse_views, make_views
+from .streaming import RunningArgmax, restore_to_image, slide_windows
+from .utils import class_chunks
 
 # Logit of the classes left out by ``test_cfg.max_classes`` (CAT-Seg's value).
 DROPPED_CLASS_LOGIT = -100.
+# Classes per step after the network when ``test_cfg.class_chunk_size`` is
+# None: (32, H, W) maps at a time instead of (T, H, W).
+STREAM_CHUNK = 32
 
 
 @MODELS.register_module()
@@ -33,16 +37,22 @@ class ESCNet(EncoderDecoder):
     Call graph (as MMSeg's ``EncoderDecoder``)::
 
         loss    -> extract_feat -> decode_head.loss (per-class BCE or CE)
-        predict -> inference -> whole / slide (MMSeg's)
-                             |  slide_global_inference (CAT-Seg's views)
-                -> encode_decode (view_logits when max_classes applies)
+        predict -> the views of the test mode: the image (whole), MMSeg's
+                   windows (slide) or CAT-Seg's windows + global view
+                   (slide_global)
+                -> view_logits (per view when max_classes applies)
                 -> extract_feat:
                      backbone (CLIP image tower: dense F_v, skips G_1, G_2)
                      text_encoder (vocabulary -> F_l, cached)
                      neck (C0 = cos(F_v, F_l); N ESC blocks:
                            PPG -> SAM block -> VLF, chunked over classes)
                 -> decode_head (U-Net with G_2, G_1 -> one logit map per
-                   class) -> postprocess_result (resize to the image)
+                   class, at 4h x 4w)
+                -> per chunk of classes: upsampling, fusion of the views,
+                   padding / flip / resize to the image, running argmax
+                   (:mod:`.streaming`)
+        inference -> every class at once: MMSeg's whole / slide logits or
+                     slide_global_inference's fused probabilities
 
     Args:
         backbone (ConfigType): :class:`CLIPBackbone` config.
@@ -58,7 +68,15 @@ class ESCNet(EncoderDecoder):
               ``slide_global``; ``out_size`` and ``global_view`` for
               ``slide_global``;
             - ``class_chunk_size`` (int or None): run the classes in chunks
-              of this size (bounded memory, same result);
+              of this size (bounded memory, same result); the steps after
+              the network (upsampling, fusion, resizing to the image, argmax)
+              always stream the classes, ``STREAM_CHUNK`` at a time when
+              None;
+            - ``view_batch_size`` (int or None): views (windows, images) that
+              go through the network at once; None: all of a batch;
+            - ``return_logits`` (bool): also store ``seg_logits`` (T, H, W)
+              in the predictions (the label map never needs them). Defaults
+              to True, as MMSeg; the evaluation configs set False;
             - ``max_classes`` (int or None): when the vocabulary is larger,
               every view keeps only the ``max_classes`` classes with the
               highest cosine correlation anywhere in the view and the others
@@ -151,7 +169,9 @@ class ESCNet(EncoderDecoder):
         if tuple(inputs.shape[-2:]) != size:
             inputs = F.interpolate(
                 inputs, size=size, mode='bilinear', align_corners=False)
-        return (self.backbone(inputs),
+        # Nothing here reads the pooled CLS embedding (in dense mode it
+        # would cost the last block's ordinary forward).
+        return (self.backbone(inputs, with_pooled=False),
                 self.text_encoder(self.vocabulary, self.backbone))
 
     def extract_feat(self, inputs: Tensor) -> Dict[str, object]:
@@ -182,13 +202,22 @@ class ESCNet(EncoderDecoder):
                              f'got {value}')
         return None if value is None else int(value)
 
+    def _view_batch_size(self) -> Optional[int]:
+        value = self.test_cfg.get('view_batch_size')
+        if value is not None and int(value) < 1:
+            raise ValueError(f'test_cfg.view_batch_size must be >= 1 or '
+                             f'None, got {value}')
+        return None if value is None else int(value)
+
     def view_logits(self, inputs: Tensor) -> Tensor:
         """Class logits of a batch of views (images or windows).
 
         Args:
             inputs (Tensor): Normalised views (N, 3, H, W), resized to the CLIP
-                input size when they differ; all N go through the network as
-                one batch.
+                input size when they differ; they go through the network
+                ``test_cfg.view_batch_size`` at a time (None: all N as one
+                batch). Fewer views at once keep less of the (views, T, C, h,
+                w) correlation the ESC blocks pass on.
 
         Returns:
             Tensor: Logits (N, T, 4h, 4w) at the decoder resolution. With
@@ -196,6 +225,19 @@ class ESCNet(EncoderDecoder):
                 own K classes (see :meth:`top_classes`) and the other classes
                 get ``DROPPED_CLASS_LOGIT``.
         """
+        size = self._view_batch_size()
+        if size is None or size >= inputs.shape[0]:
+            return self._view_logits(inputs)
+        out = None
+        for start in range(0, inputs.shape[0], size):
+            logits = self._view_logits(inputs[start:start + size])
+            if out is None:
+                out = logits.new_empty((inputs.shape[0], *logits.shape[1:]))
+            out[start:start + size] = logits
+        return out
+
+    def _view_logits(self, inputs: Tensor) -> Tensor:
+        """:meth:`view_logits` of views that go through as one batch."""
         max_classes = self._max_classes()
         if max_classes is None or self.num_classes <= max_classes:
             return self.decode_head(self.extract_feat(inputs))
@@ -255,28 +297,10 @@ class ESCNet(EncoderDecoder):
             cfg.get('stride', (256, 256)))
         return out_size, crop_size, stride, bool(cfg.get('global_view', True))
 
-    def slide_global_inference(self, inputs: Tensor,
-                               batch_img_metas: List[dict]) -> Tensor:
-        """CAT-Seg's evaluation: windows plus a global view, fused as
-        probabilities.
-
-        Each image (padding removed) is resized to ``out_size`` and cut into
-        ``crop_size`` windows at ``stride``; the whole image resized to
-        ``crop_size`` is one more view (``global_view``). All views of the
-        batch run through the network as one batch. Each view's logits are
-        upsampled to ``crop_size``, turned into probabilities
-        (:meth:`probabilities`), the windows are folded back (overlaps
-        averaged) and averaged with the global view upsampled to
-        ``out_size``.
-
-        Args:
-            inputs (Tensor): Normalised images (B, 3, H, W).
-            batch_img_metas (list[dict]): Meta info per image (the padding,
-                ``img_padding_size`` or ``padding_size``, is removed first).
-
-        Returns:
-            Tensor: Class probabilities (B, T, *out_size).
-        """
+    def _slide_global_views(self, inputs: Tensor,
+                            batch_img_metas: List[dict]) -> Tensor:
+        """Every image's views (:func:`make_views`), padding removed first,
+        as one batch (B * V, 3, *crop_size)."""
         out_size, crop_size, stride, global_view = self._slide_global_layout()
         H, W = inputs.shape[-2:]
         views = []
@@ -287,15 +311,47 @@ class ESCNet(EncoderDecoder):
             image = image[:, top:H - bottom, left:W - right]
             views.append(
                 make_views(image, out_size, crop_size, stride, global_view))
-        per_image = views[0].shape[0]
-        logits = self.view_logits(torch.cat(views))
+        return torch.cat(views)
+
+    def _fuse_slide_global(self, logits: Tensor, num_images: int) -> Tensor:
+        """Fused probabilities (B, t, *out_size) of the views' logits
+        (B * V, t, 4h, 4w): upsampled to the window, :meth:`probabilities`,
+        folded and averaged with the global view (:func:`fuse_views`)."""
+        out_size, crop_size, stride, global_view = self._slide_global_layout()
         logits = F.interpolate(
             logits, size=crop_size, mode='bilinear', align_corners=False)
         probs = self.probabilities(logits)
         return torch.stack([
             fuse_views(p, out_size, crop_size, stride, global_view)
-            for p in probs.split(per_image)
+            for p in probs.split(logits.shape[0] // num_images)
         ])
+
+    def slide_global_inference(self, inputs: Tensor,
+                               batch_img_metas: List[dict]) -> Tensor:
+        """CAT-Seg's evaluation: windows plus a global view, fused as
+        probabilities.
+
+        Each image (padding removed) is resized to ``out_size`` and cut into
+        ``crop_size`` windows at ``stride``; the whole image resized to
+        ``crop_size`` is one more view (``global_view``). All views of the
+        batch run through the network as one batch (``view_batch_size``
+        splits it). Each view's logits are upsampled to ``crop_size``, turned
+        into probabilities (:meth:`probabilities`), the windows are folded
+        back (overlaps averaged) and averaged with the global view upsampled
+        to ``out_size``. :meth:`predict` streams the same steps over chunks
+        of classes; this method returns every class at once.
+
+        Args:
+            inputs (Tensor): Normalised images (B, 3, H, W).
+            batch_img_metas (list[dict]): Meta info per image (the padding,
+                ``img_padding_size`` or ``padding_size``, is removed first).
+
+        Returns:
+            Tensor: Class probabilities (B, T, *out_size).
+        """
+        views = self._slide_global_views(inputs, batch_img_metas)
+        return self._fuse_slide_global(
+            self.view_logits(views), inputs.shape[0])
 
     def inference(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """MMSeg's ``whole``/``slide`` logits, or for ``slide_global`` the
@@ -304,57 +360,158 @@ class ESCNet(EncoderDecoder):
             return self.slide_global_inference(inputs, batch_img_metas)
         return super().inference(inputs, batch_img_metas)
 
+    # ------------------------------------------------------------------
+    # prediction, streamed over chunks of classes
     def predict(self,
                 inputs: Tensor,
                 data_samples: OptSampleList = None) -> SampleList:
-        """MMSeg's prediction; ``slide_global`` resizes the fused
-        probabilities straight from ``out_size`` to each original image
-        size (as CAT-Seg does) and stores their logits in ``seg_logits``."""
-        if self.test_cfg.get('mode') != 'slide_global':
-            return super().predict(inputs, data_samples)
-        if data_samples is None:
-            metas = [
-                dict(ori_shape=inputs.shape[2:], padding_size=[0] * 4)
-                for _ in range(inputs.shape[0])
-            ]
-        else:
-            metas = [s.metainfo for s in data_samples]
-        probs = self.slide_global_inference(inputs, metas)
-        return self._pack_probabilities(probs, metas, data_samples)
+        """MMSeg's ``predict`` (and CAT-Seg's fusion in ``slide_global``),
+        with the classes streamed in chunks.
 
-    def _pack_probabilities(self, probs: Tensor, metas: List[dict],
-                            data_samples: OptSampleList) -> SampleList:
-        """``postprocess_result`` for probabilities at ``out_size``.
+        The network runs once; the steps after it (upsampling, fusion of
+        the views, padding, flip, resizing to the original image) run on
+        ``class_chunk_size`` classes at a time and a running argmax gives the
+        labels (:mod:`.streaming`): the label map is the argmax of what MMSeg
+        (``whole``, ``slide``) or CAT-Seg (``slide_global``) compute, and no
+        (T, H, W) tensor exists unless ``test_cfg.return_logits`` (default
+        True) asks for ``seg_logits``. A softmax (CE) model in
+        ``slide_global`` takes all classes at once: its probabilities need
+        every class.
 
-        Each map is flipped back if the image was flipped, resized to
-        ``ori_shape`` (bilinear) and argmaxed. ``seg_logits`` holds logits
-        whose softmax (CE models) or sigmoid (BCE models) gives these
-        probabilities back, so ``SegTTAModel`` treats every mode alike.
+        Returns:
+            SampleList: Per image ``pred_sem_seg`` (1, H, W) and, when asked,
+                ``seg_logits`` (T, H, W): MMSeg's logits in ``whole`` /
+                ``slide`` (a one-class vocabulary: its sigmoid, as MMSeg), in
+                ``slide_global`` logits whose sigmoid (BCE models) or softmax
+                (CE models) are the fused probabilities.
         """
-        if data_samples is None:
+        restore = data_samples is not None
+        if restore:
+            metas = [s.metainfo for s in data_samples]
+        else:  # as EncoderDecoder.predict
+            shape = inputs.shape[2:]
+            metas = [
+                dict(
+                    ori_shape=shape,
+                    img_shape=shape,
+                    pad_shape=shape,
+                    padding_size=[0] * 4) for _ in range(inputs.shape[0])
+            ]
             data_samples = [SegDataSample() for _ in metas]
-        sigmoid = self.decode_head.use_sigmoid
-        for p, meta, sample in zip(probs, metas, data_samples):
-            p = p[None]
-            if meta.get('flip', False):
-                dims = (3, ) if meta.get('flip_direction') == 'horizontal' \
-                    else (2, )
-                p = p.flip(dims=dims)
-            p = resize(
-                p,
-                size=meta['ori_shape'],
-                mode='bilinear',
-                align_corners=False)[0]
-            if p.shape[0] > 1:
-                pred = p.argmax(dim=0, keepdim=True)
-            else:
-                pred = (p > self.decode_head.threshold).to(p)
-            # Clamped so that no logit is infinite.
-            logits = torch.logit(
-                p, eps=1e-6) if sigmoid else p.clamp_min(
-                    torch.finfo(p.dtype).tiny).log()
-            sample.set_data({
-                'seg_logits': PixelData(data=logits),
-                'pred_sem_seg': PixelData(data=pred)
-            })
+        mode = self.test_cfg.get('mode', 'whole')
+        if mode == 'slide_global':
+            scores_of = self._slide_global_scores(inputs, metas)
+        elif mode in ('whole', 'slide'):
+            scores_of = self._mmseg_scores(inputs, metas, restore)
+        else:
+            raise ValueError(f"test_cfg.mode must be 'whole', 'slide' or "
+                             f"'slide_global', got '{mode}'")
+        return self._stream_labels(scores_of, data_samples,
+                                   mode == 'slide_global')
+
+    def _stream_labels(self, scores_of, data_samples: SampleList,
+                       probabilities: bool) -> SampleList:
+        """Label maps (and ``seg_logits`` when asked) from ``scores_of(c)``,
+        the per-image (t, H, W) scores of the classes ``c``."""
+        num = self.num_classes
+        keep = bool(self.test_cfg.get('return_logits', True))
+        chunk = self.test_cfg.get('class_chunk_size') or STREAM_CHUNK
+        if probabilities and not self.decode_head.use_sigmoid:
+            chunk = None  # a softmax needs every class
+        if num == 1:
+            return self._one_class(
+                scores_of(slice(None)), data_samples, probabilities)
+        argmaxes = [RunningArgmax(num, keep) for _ in data_samples]
+        for classes in class_chunks(num, chunk):
+            for acc, scores in zip(argmaxes, scores_of(classes)):
+                acc.update(
+                    scores,
+                    self._as_logits(scores)
+                    if keep and probabilities else None)
+        for acc, sample in zip(argmaxes, data_samples):
+            sample.set_data({'pred_sem_seg': PixelData(data=acc.result())})
+            if keep:
+                sample.set_data({'seg_logits': PixelData(data=acc.scores)})
         return data_samples
+
+    def _one_class(self, scores: List[Tensor], data_samples: SampleList,
+                   probabilities: bool) -> SampleList:
+        """A one-name vocabulary is thresholded, as MMSeg does."""
+        keep = bool(self.test_cfg.get('return_logits', True))
+        for s, sample in zip(scores, data_samples):
+            # MMSeg thresholds (and stores) the sigmoid of its logits.
+            probs = s if probabilities else s.sigmoid()
+            pred = (probs > self.decode_head.threshold).to(probs)
+            sample.set_data({'pred_sem_seg': PixelData(data=pred)})
+            if keep:
+                logits = self._as_logits(s) if probabilities else probs
+                sample.set_data({'seg_logits': PixelData(data=logits)})
+        return data_samples
+
+    def _as_logits(self, probs: Tensor) -> Tensor:
+        """Logits whose sigmoid (BCE models) or softmax (CE models) are
+        ``probs``; clamped so that none is infinite."""
+        if self.decode_head.use_sigmoid:
+            return torch.logit(probs, eps=1e-6)
+        return probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
+
+    def _mmseg_scores(self, inputs: Tensor, metas: List[dict], restore: bool):
+        """``scores_of(c)`` for MMSeg's ``whole`` and ``slide`` modes: the
+        network runs here (per window in ``slide``), at the decoder's
+        resolution; each call upsamples, averages the windows and restores
+        the images (:func:`restore_to_image`) for the classes ``c`` only."""
+        size = inputs.shape[2:]
+        if self.test_cfg.get('mode', 'whole') == 'whole':
+            windows = [((0, size[0], 0, size[1]), self.view_logits(inputs))]
+            count = None
+        else:
+            windows = [
+                ((y1, y2, x1, x2), self.view_logits(inputs[:, :, y1:y2,
+                                                           x1:x2]))
+                for y1, y2, x1, x2 in slide_windows(
+                    *size, self.test_cfg.crop_size, self.test_cfg.stride)
+            ]
+            count = inputs.new_zeros((1, 1, *size))
+            for (y1, y2, x1, x2), _ in windows:
+                count[:, :, y1:y2, x1:x2] += 1
+
+        def scores_of(classes: slice) -> List[Tensor]:
+            if count is None:  # whole: EncoderDecoder.encode_decode
+                maps = self.decode_head.predict_by_feat(
+                    windows[0][1][:, classes], metas)
+            else:  # slide: EncoderDecoder.slide_inference
+                maps = 0
+                for (y1, y2, x1, x2), logits in windows:
+                    crop = self.decode_head.predict_by_feat(
+                        logits[:, classes],
+                        [dict(img_shape=torch.Size((y2 - y1, x2 - x1)))])
+                    maps = maps + F.pad(crop,
+                                        (x1, size[1] - x2, y1, size[0] - y2))
+                maps = maps / count
+            if not restore:
+                return list(maps)
+            return [
+                restore_to_image(m, meta, self.align_corners)
+                for m, meta in zip(maps, metas)
+            ]
+
+        return scores_of
+
+    def _slide_global_scores(self, inputs: Tensor, metas: List[dict]):
+        """``scores_of(c)`` for ``slide_global``: the network runs here on
+        all views; each call fuses the probabilities of the classes ``c``
+        and resizes them straight from ``out_size`` to each original image
+        size (as CAT-Seg does; the padding was removed before the views)."""
+        logits = self.view_logits(self._slide_global_views(inputs, metas))
+        unpadded = [dict(meta, padding_size=[0] * 4) for meta in metas]
+        for meta in unpadded:
+            meta.pop('img_padding_size', None)
+
+        def scores_of(classes: slice) -> List[Tensor]:
+            fused = self._fuse_slide_global(logits[:, classes], len(metas))
+            return [
+                restore_to_image(p, meta, align_corners=False)
+                for p, meta in zip(fused, unpadded)
+            ]
+
+        return scores_of

@@ -1,12 +1,13 @@
 """Test-time augmentation that averages the probabilities the model was
 trained for."""
-from typing import List
+from typing import List, Union
 
 import torch
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import SegTTAModel
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList
+from torch import nn
 
 
 @MODELS.register_module()
@@ -19,6 +20,14 @@ class ESCTTAModel(SegTTAModel):
     CE models keep MMSeg's softmax average. The prediction is the argmax of
     the average (a one-name vocabulary is thresholded as MMSeg does).
     """
+
+    def __init__(self,
+                 module: Union[dict, nn.Module],
+                 data_preprocessor: Union[dict, nn.Module, None] = None):
+        super().__init__(module, data_preprocessor)
+        # merge_preds averages the views' seg_logits: the model must keep
+        # them (test_cfg.return_logits, see ESCNet.predict).
+        self.module.test_cfg['return_logits'] = True
 
     def _probabilities(self, seg_logits: torch.Tensor) -> torch.Tensor:
         """(T, H, W) logits -> (T, H, W) probabilities."""

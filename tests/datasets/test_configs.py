@@ -187,6 +187,8 @@ def test_eval_configs(tiny_datasets, backbone, bench):
     large = num_classes > 256
     assert test_cfg.pop('max_classes', None) == (256 if large else None)
     assert (test_cfg.pop('class_chunk_size', None) is not None) == large
+    # The metric reads label maps only: no (T, H, W) logits per image.
+    assert test_cfg.pop('return_logits') is False
     assert not test_cfg, f'unexpected test_cfg keys {test_cfg}'
     # The data and metric are the benchmark's, with nothing left of COCO.
     assert 'train_dataloader' not in cfg and 'optim_wrapper' not in cfg

@@ -90,6 +90,33 @@ def test_one_pass_through_the_tower(clip_file):
     assert len(calls) == len(set(map(id, calls))) == 4
 
 
+@pytest.mark.parametrize(
+    'last_block,out_indices,runs_last',
+    [
+        ('dense', (1, 2), False),
+        ('dense', (1, 3), True),  # a skip from the last block needs its output
+        ('plain', (1, 2), True),  # the plain tokens are its output
+    ])
+def test_without_pooled_the_unused_forward_is_skipped(clip_file, last_block,
+                                                      out_indices, runs_last):
+    cfg, _, path = clip_file
+    backbone = load_tiny_backbone(
+        cfg, path, last_block=last_block, out_indices=out_indices)
+    calls = []
+    backbone.clip.visual.transformer.resblocks[-1].register_forward_hook(
+        lambda m, i, o: calls.append(1))
+    images = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        full = backbone(images)
+        calls.clear()
+        out = backbone(images, with_pooled=False)
+    assert len(calls) == int(runs_last)
+    assert (out['pooled'] is None) != runs_last
+    assert torch.equal(out['dense'], full['dense'])
+    for got, want in zip(out['skips'], full['skips']):
+        assert torch.equal(got, want)
+
+
 def test_layer_scale_is_applied(clip_file):
     """A tower with layer-scale (ls_1/ls_2) scales both dense branches."""
     cfg, _, path = clip_file

@@ -167,8 +167,9 @@ def test_view_count_and_one_batch(monkeypatch):
     _set_mode(model)
     seen = []
     forward = model.backbone.forward
-    monkeypatch.setattr(model.backbone, 'forward',
-                        lambda x: seen.append(x.shape[0]) or forward(x))
+    monkeypatch.setattr(
+        model.backbone, 'forward',
+        lambda x, **kw: seen.append(x.shape[0]) or forward(x, **kw))
     with torch.no_grad():
         model.inference(
             torch.randn(2, 3, 30, 44), [dict(padding_size=[0] * 4)] * 2)

@@ -10,4 +10,7 @@ model = dict(
         out_size=(640, 640),
         crop_size=(384, 384),
         stride=(256, 256),
-        global_view=True))
+        global_view=True,
+        # The metric reads the label maps only: no (T, H, W) seg_logits
+        # (the classes stream after the network, docs/efficiency.md).
+        return_logits=False))
