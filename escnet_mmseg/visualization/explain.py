@@ -201,6 +201,8 @@ def explain(inferencer,
             model.neck) as capture:
         data = model.data_preprocessor(data, False)
         sample = model.predict(data['inputs'], data['data_samples'])[0]
+    # whole_image_view: one neck call, so one record per block.
+    assert len(capture.passes) == 1, f'{len(capture.passes)} neck passes'
     seen = capture.passes[0]
     size = tuple(seen['corr'].shape[-2:])
     # Softmax models need every class's logit for one class's probability.
