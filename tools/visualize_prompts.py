@@ -106,7 +106,8 @@ def run(args) -> int:
     os.makedirs(args.out_dir, exist_ok=True)
     for name, path in paths.items():
         draw_class(expl, name, dpi=args.dpi).savefig(path)
-    print(f'{len(paths)} figures of {args.image} written to {args.out_dir}')
+    count = f'{len(paths)} figure' + ('s' if len(paths) != 1 else '')
+    print(f'{count} of {args.image} written to {args.out_dir}')
     return 0
 
 
