@@ -179,8 +179,9 @@ class Explainer:
             raise gr.Error(str(e))
 
 
-def build_explain_tab(explainer: Explainer, image, names, segment_button):
-    """The Explain tab; its class picker follows every segmentation."""
+def build_explain_tab(explainer: Explainer, image, names, segmented):
+    """The Explain tab; its class picker is refilled after every
+    segmentation (``segmented``, the Segment button's click event)."""
     import gradio as gr
     with gr.Tab('Explain', elem_id='explain-tab'):
         gr.Markdown(
@@ -200,7 +201,7 @@ def build_explain_tab(explainer: Explainer, image, names, segment_button):
             label='What the model saw',
             interactive=False,
             elem_id='explain-figure')
-    segment_button.then(explainer.choices, None, pick)
+    segmented.then(explainer.choices, None, pick)
     button.click(
         explainer, [image, names, pick], [figure], concurrency_limit=1)
 
