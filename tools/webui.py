@@ -6,14 +6,15 @@
 Needs Gradio (``pip install -e .[webui]``). The model is loaded once; typing
 other class names only re-encodes the new names (the text embeddings of the
 current vocabulary are cached). The page is served on 127.0.0.1 only unless
-``--host 0.0.0.0`` is given.
+``--host 0.0.0.0`` is given. The Explain tab draws, for one of the classes
+found, what the model saw (the figure of ``tools/visualize_prompts.py``).
 """
 import argparse
 import html
 import os
 import os.path as osp
 import sys
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -86,10 +87,24 @@ class Segmenter:
 
     def __init__(self, inferencer) -> None:
         self.inferencer = inferencer
+        self.present: List[str] = []  # classes found by the last request
 
     @property
     def names(self) -> List[str]:
         return list(self.inferencer.model.dataset_meta['classes'])
+
+    def use(self, image: np.ndarray, names_text: str) -> np.ndarray:
+        """Switch to the typed vocabulary; the image as RGB uint8.
+
+        Raises:
+            infer.CLIError: no image, or bad class names.
+        """
+        if image is None:
+            raise infer.CLIError('upload or pick an image first')
+        names = parse_names(names_text)
+        if names != self.names:  # same names: keep the cached embeddings
+            self.inferencer.set_vocabulary(names)
+        return to_rgb(image)
 
     def segment(self,
                 image: np.ndarray,
@@ -100,15 +115,11 @@ class Segmenter:
         Raises:
             infer.CLIError: no image, or bad class names.
         """
-        if image is None:
-            raise infer.CLIError('upload or pick an image first')
-        names = parse_names(names_text)
-        if names != self.names:  # same names: keep the cached embeddings
-            self.inferencer.set_vocabulary(names)
-        rgb = to_rgb(image)
+        rgb = self.use(image, names_text)
         labels = infer.segment(self.inferencer, rgb[..., ::-1].copy())
         meta = self.inferencer.model.dataset_meta
         summary = infer.summarize(labels, meta['classes'])
+        self.present = [r['name'] for r in summary['present']]
         painted = infer.paint(rgb, labels, meta['palette'], opacity)
         return painted, legend_html(summary, meta['palette']), summary
 
@@ -121,6 +132,80 @@ class Segmenter:
         return painted, legend
 
 
+class Explainer:
+    """The Explain tab: the figure of ``tools/visualize_prompts.py`` for one
+    of the classes the last segmentation found.
+
+    Args:
+        segmenter (Segmenter): The model, its vocabulary and the classes
+            found by its last request.
+    """
+
+    def __init__(self, segmenter: Segmenter) -> None:
+        self.segmenter = segmenter
+
+    def figure(self, image: np.ndarray, names_text: str,
+               name: Optional[str]) -> np.ndarray:
+        """The RGB figure (H', W', 3) of class ``name`` in ``image``.
+
+        Raises:
+            infer.CLIError: no image, no class picked, bad class names, or a
+                class that is not in them.
+        """
+        from escnet_mmseg.visualization import (draw_class, explain,
+                                                figure_to_rgb)
+        if not name:
+            raise infer.CLIError('press Segment first, then pick one of the '
+                                 'classes it found')
+        rgb = self.segmenter.use(image, names_text)
+        try:
+            expl = explain(
+                self.segmenter.inferencer, rgb[..., ::-1].copy(), show=[name])
+        except ValueError as e:
+            raise infer.CLIError(str(e)) from None
+        return figure_to_rgb(draw_class(expl, name))
+
+    def choices(self):
+        """The class picker, offering the classes found (largest first)."""
+        import gradio as gr
+        found = self.segmenter.present
+        return gr.Dropdown(choices=found, value=found[0] if found else None)
+
+    def __call__(self, image, names_text, name):
+        import gradio as gr
+        try:
+            return self.figure(image, names_text, name)
+        except infer.CLIError as e:
+            raise gr.Error(str(e))
+
+
+def build_explain_tab(explainer: Explainer, image, names, segmented):
+    """The Explain tab; its class picker is refilled after every
+    segmentation (``segmented``, the Segment button's click event)."""
+    import gradio as gr
+    with gr.Tab('Explain', elem_id='explain-tab'):
+        gr.Markdown(
+            'What the model saw for one class: the first row shows the '
+            'image, the cosine correlation C0, the final probability and '
+            'the label map; every further row is an ESC block with the '
+            'steps of its pseudo prompt generator (score map, probability, '
+            'foreground, k-means regions, mask prompt, pseudo points).')
+        with gr.Row():
+            pick = gr.Dropdown(
+                choices=[],
+                label='Class (one of those segmented)',
+                elem_id='explain-class')
+            button = gr.Button('Explain', variant='primary', elem_id='explain')
+        figure = gr.Image(
+            type='numpy',
+            label='What the model saw',
+            interactive=False,
+            elem_id='explain-figure')
+    segmented.then(explainer.choices, None, pick)
+    button.click(
+        explainer, [image, names, pick], [figure], concurrency_limit=1)
+
+
 def build_demo(segmenter: Segmenter, examples: Sequence[str]):
     """The Gradio page (a ``gr.Blocks``)."""
     import gradio as gr
@@ -129,45 +214,47 @@ def build_demo(segmenter: Segmenter, examples: Sequence[str]):
             analytics_enabled=False,  # no usage data leaves this machine
     ) as demo:
         gr.Markdown('## ESC-Net: segment an image with your own class names')
-        with gr.Row():
-            with gr.Column():
-                image = gr.Image(
-                    type='numpy',
-                    image_mode='RGB',
-                    label='Image',
-                    elem_id='image',
-                    height=360)
-                names = gr.Textbox(
-                    value='\n'.join(segmenter.names),
-                    lines=6,
-                    label=NAMES_HELP,
-                    elem_id='names')
-                opacity = gr.Slider(
-                    0,
-                    1,
-                    value=0.5,
-                    step=0.05,
-                    label='Opacity',
-                    elem_id='opacity')
-                button = gr.Button(
-                    'Segment', variant='primary', elem_id='segment')
-            with gr.Column():
-                overlay = gr.Image(
-                    type='numpy',
-                    label='Segmentation',
-                    interactive=False,
-                    elem_id='overlay',
-                    height=360)
-                legend = gr.HTML(elem_id='legend')
-        if examples:
-            gr.Examples(
-                examples=[[p] for p in examples],
-                inputs=[image],
-                label='Example images')
+        with gr.Tab('Segment', elem_id='segment-tab'):
+            with gr.Row():
+                with gr.Column():
+                    image = gr.Image(
+                        type='numpy',
+                        image_mode='RGB',
+                        label='Image',
+                        elem_id='image',
+                        height=360)
+                    names = gr.Textbox(
+                        value='\n'.join(segmenter.names),
+                        lines=6,
+                        label=NAMES_HELP,
+                        elem_id='names')
+                    opacity = gr.Slider(
+                        0,
+                        1,
+                        value=0.5,
+                        step=0.05,
+                        label='Opacity',
+                        elem_id='opacity')
+                    button = gr.Button(
+                        'Segment', variant='primary', elem_id='segment')
+                with gr.Column():
+                    overlay = gr.Image(
+                        type='numpy',
+                        label='Segmentation',
+                        interactive=False,
+                        elem_id='overlay',
+                        height=360)
+                    legend = gr.HTML(elem_id='legend')
+            if examples:
+                gr.Examples(
+                    examples=[[p] for p in examples],
+                    inputs=[image],
+                    label='Example images')
         # One request at a time: the vocabulary is the model's state.
-        button.click(
+        segmented = button.click(
             segmenter, [image, names, opacity], [overlay, legend],
             concurrency_limit=1)
+        build_explain_tab(Explainer(segmenter), image, names, segmented)
     return demo
 
 

@@ -82,6 +82,25 @@ def test_vocabulary_changes_without_rebuilding_the_model(checkpoint):
         segmenter.segment(None, 'dog')
 
 
+def test_explain_tab_draws_a_segmented_class(checkpoint):
+    inferencer = webui.infer.build_inferencer(
+        str(TINY_CONFIG), checkpoint, None, 'cpu', None)
+    segmenter = webui.Segmenter(inferencer)
+    explainer = webui.Explainer(segmenter)
+    image = np.random.RandomState(2).randint(0, 255, (40, 52, 3), np.uint8)
+    with pytest.raises(webui.infer.CLIError, match='press Segment first'):
+        explainer.figure(image, 'sky\ngrass', None)
+    _, _, summary = segmenter.segment(image, 'sky\ngrass, lawn\nstar')
+    found = [p['name'] for p in summary['present']]
+    assert segmenter.present == found
+    assert explainer.choices().choices == [(n, n) for n in found]
+    figure = explainer.figure(image, 'sky\ngrass,lawn\nstar', found[0])
+    assert figure.ndim == 3 and figure.shape[-1] == 3
+    assert figure.dtype == np.uint8 and figure.shape[0] > 200
+    with pytest.raises(webui.infer.CLIError, match='"dog" is not in the'):
+        explainer.figure(image, 'sky\ngrass', 'dog')
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -195,5 +214,18 @@ def test_the_page_in_a_headless_browser(server, tmp_path):
         found = submit(['road', 'tree, trees'])
         assert set(found) <= {'road', 'tree, trees'}
         driver.save_screenshot(str(tmp_path / 'webui.png'))
+        # The Explain tab offers the classes found and draws the first.
+        driver.find_element(
+            By.XPATH,
+            '//button[@role="tab" and normalize-space()="Explain"]').click()
+        picked = wait.until(lambda d: d.find_element(
+            By.CSS_SELECTOR, '#explain-class input').get_attribute('value'))
+        assert picked == found[0]
+        driver.find_element(By.CSS_SELECTOR, '#explain').click()
+        figure = wait.until(
+            EC.presence_of_element_located(
+                (By.CSS_SELECTOR, '#explain-figure img')))
+        assert figure.get_attribute('src')
+        driver.save_screenshot(str(tmp_path / 'explain.png'))
     finally:
         driver.quit()
