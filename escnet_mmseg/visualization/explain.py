@@ -120,11 +120,12 @@ def whole_image_view(model: nn.Module) -> Iterator[None]:
 
     The explanation needs one pass of the network: the whole image at the
     CLIP input size (the global view of ``slide_global``), every class of
-    the vocabulary (no ``max_classes`` selection); class chunking stays.
+    the vocabulary (no ``max_classes`` selection), with ``seg_logits`` (the
+    final probabilities); class chunking stays.
     """
     saved = model.test_cfg
     cfg = ConfigDict(saved or {})
-    cfg.update(mode='whole', max_classes=None)
+    cfg.update(mode='whole', max_classes=None, return_logits=True)
     model.test_cfg = cfg
     try:
         yield

@@ -78,12 +78,17 @@ def test_unknown_class_is_refused_by_name(inferencer, image, explanation):
 
 
 def test_boxes_chunks_and_slide_mode(inferencer, image, explanation):
-    """A config's test mode and chunking: still one whole-image pass, the
-    same PPG outputs, the boxes of the box-prompt ablation."""
+    """A config's test mode and chunking (and no seg_logits, as the
+    evaluation configs): still one whole-image pass, the same PPG outputs,
+    the boxes of the box-prompt ablation."""
     model = inferencer.model
     saved = model.test_cfg
     model.test_cfg = dict(
-        mode='slide', crop_size=(32, 32), stride=(24, 24), class_chunk_size=4)
+        mode='slide',
+        crop_size=(32, 32),
+        stride=(24, 24),
+        class_chunk_size=4,
+        return_logits=False)
     try:
         chunked = explain(inferencer, image, show=['star', 'sky'])
         assert model.test_cfg['mode'] == 'slide'
