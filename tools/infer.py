@@ -3,7 +3,8 @@
     python tools/infer.py INPUT [INPUT ...] --config CFG --checkpoint CKPT
         [--classes NAME [NAME ...] | --classes-file FILE] --out-dir DIR
         [--device cpu] [--overwrite] [--no-overlay] [--opacity 0.5]
-        [--chunk N]
+        [--chunk N] [--mode {slide_global,whole,config}]
+        [--cfg-options KEY=VALUE ...]
 
 INPUT: image files, folders (searched recursively for image files) or glob
 patterns. For each image ``<name>.<ext>`` the output folder gets
@@ -17,9 +18,11 @@ patterns. For each image ``<name>.<ext>`` the output folder gets
 
 Images inside a folder keep their sub-folder under --out-dir. Existing
 outputs are never replaced without --overwrite (checked before any work).
-The model runs in the config's test mode (``model.test_cfg``: whole image
-or sliding windows); --chunk N runs N classes at a time (same result, less
-memory for large vocabularies).
+Photos are segmented with the published 5-view protocol (``--mode
+slide_global``, also with a training config); ``--mode whole`` runs one view
+(about 5x less image-side work), ``--mode config`` the config's own
+``model.test_cfg``. Label maps always have the photo's size. --chunk N runs N
+classes at a time (same result, less memory for large vocabularies).
 """
 import argparse
 import contextlib
@@ -47,7 +50,25 @@ class CLIError(Exception):
 # ----------------------------------------------------------------------------
 # arguments and class names
 def add_loading_args(parser: argparse.ArgumentParser) -> None:
-    """Options shared with tools/webui.py: checkpoint trust and verbosity."""
+    """Options shared with tools/webui.py: test mode, config overrides,
+    checkpoint trust and verbosity."""
+    from mmengine.config import DictAction
+
+    from escnet_mmseg.apis.protocol import DEFAULT_TEST_MODE, TEST_MODES
+    parser.add_argument(
+        '--mode',
+        default=DEFAULT_TEST_MODE,
+        choices=TEST_MODES,
+        help='slide_global: the published 5-view protocol (default); '
+        'whole: one view at the CLIP input size, faster; config: the '
+        "config's model.test_cfg")
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        metavar='KEY=VALUE',
+        help='override config values (applied after --mode), e.g. '
+        'model.test_cfg.out_size="(896,896)"')
     parser.add_argument(
         '--trust-checkpoint',
         action='store_true',
@@ -262,11 +283,14 @@ def build_inferencer(config: str,
                      classes: Optional[List[str]],
                      device: Optional[str],
                      chunk: Optional[int],
-                     trust: bool = False):
+                     trust: bool = False,
+                     test_mode: Optional[str] = 'slide_global',
+                     cfg_options: Optional[dict] = None):
     """An :class:`OpenVocabInferencer` whose checkpoint must fit the config.
 
     The checkpoint is read without unpickling code (unless ``trust``) and
-    loaded strictly (see ``escnet_mmseg.utils.load_checkpoint_strict``).
+    loaded strictly (see ``escnet_mmseg.utils.load_checkpoint_strict``);
+    ``test_mode`` and ``cfg_options`` as in ``OpenVocabInferencer``.
 
     Raises:
         CLIError: the checkpoint is unreadable, unsafe, does not fit the
@@ -280,7 +304,9 @@ def build_inferencer(config: str,
             weights=checkpoint,
             classes=classes,
             device=device,
-            trust_checkpoint=trust)
+            trust_checkpoint=trust,
+            test_mode=test_mode,
+            cfg_options=cfg_options)
     except CheckpointError as e:
         raise CLIError(str(e)) from None
     except ValueError as e:
@@ -434,7 +460,8 @@ def run(args) -> int:
 
     inferencer = build_inferencer(args.config, args.checkpoint, classes,
                                   args.device, args.chunk,
-                                  args.trust_checkpoint)
+                                  args.trust_checkpoint, args.mode,
+                                  args.cfg_options)
     from rich.progress import track
     failures = []
     for (path, _), outputs in track(

@@ -4,10 +4,15 @@ ESC-Net needs two pretrained models:
 
 * **CLIP** (``open_clip``): ``ViT-B-16`` or ``ViT-L-14-336`` with the OpenAI
   weights. With ``model.backbone.pretrained='openai'`` (the default) open_clip
-  downloads them on first use into its cache (``~/.cache/huggingface``, or
-  ``$HF_HOME``). Offline, point the config at a local file instead::
+  downloads them on first use: from the Hugging Face hub
+  (``timm/vit_base_patch16_clip_224.openai``,
+  ``timm/vit_large_patch14_clip_336.openai``; file
+  ``open_clip_model.safetensors``) into ``$HF_HOME/hub``
+  (``~/.cache/huggingface/hub``). Offline, fetch OpenAI's files
+  (``ViT-B-16.pt``, ``ViT-L-14-336px.pt``; this script prints their URLs)
+  into ``checkpoints/`` and point the config at them::
 
-      --cfg-options model.backbone.pretrained=/path/to/open_clip_weights.bin
+      --cfg-options model.backbone.pretrained=checkpoints/ViT-B-16.pt
 
 * **SAM ViT-B** (``segment-anything``): only the prompt encoder and the two
   mask-decoder transformer blocks are used, read from
@@ -15,13 +20,15 @@ ESC-Net needs two pretrained models:
 
 Usage::
 
-    # report what is present, verify the SAM file
+    # report what is present (checkpoints/, open_clip's caches), verify it,
+    # and print the URLs and file names of what is missing
     python tools/prepare_weights.py
-    # download the SAM checkpoint and the CLIP weights
+    # the same, but every CLIP file must be present (an offline machine)
+    python tools/prepare_weights.py --offline
+    # download the SAM checkpoint and the CLIP weights (open_clip's cache)
     python tools/prepare_weights.py --download
-    # verify local files
-    python tools/prepare_weights.py --sam-checkpoint my_sam.pth \
-        --clip-checkpoint my_clip.bin --clip-model ViT-L-14-336
+    # verify a local file (the architecture is recognised from its shapes)
+    python tools/prepare_weights.py --clip-checkpoint my_clip.bin
 
 Exit status 0 when every checked file is complete, 1 otherwise (missing
 tensors are listed by name).
@@ -34,10 +41,11 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-SAM_URL = ('https://dl.fbaipublicfiles.com/segment_anything/'
-           'sam_vit_b_01ec64.pth')
-SAM_DEFAULT_PATH = osp.join('checkpoints', 'sam_vit_b_01ec64.pth')
-CLIP_MODELS = ('ViT-B-16', 'ViT-L-14-336')
+from escnet_mmseg.utils.pretrained import (CLIP_MODELS, HF_FILES, SAM_URL,
+                                           cached_clip_file, clip_source,
+                                           sam_source)
+
+SAM_DEFAULT_PATH = sam_source().local_path
 
 
 def expected_sam_tensors() -> Dict[str, Tuple[int, ...]]:
@@ -122,6 +130,20 @@ def check_clip_checkpoint(path: str, model_name: str) -> List[str]:
     return compare(load_state_dict(path), expected_clip_tensors(model_name))
 
 
+def identify_clip_checkpoint(path: str) -> Tuple[str, List[str]]:
+    """The CLIP architecture whose tensors a file holds.
+
+    Returns:
+        tuple[str, list[str]]: The best-fitting model of ``CLIP_MODELS`` and
+            its problems (none when the file fits it).
+    """
+    tensors = load_state_dict(path)
+    fits = [(compare(tensors, expected_clip_tensors(name)), name)
+            for name in CLIP_MODELS]
+    problems, name = min(fits, key=lambda fit: len(fit[0]))
+    return name, problems
+
+
 def download_sam(dst: str) -> None:
     os.makedirs(osp.dirname(dst) or '.', exist_ok=True)
     print(f'downloading {SAM_URL}\n  -> {dst}')
@@ -158,62 +180,93 @@ def parse_args(argv=None):
     parser.add_argument(
         '--clip-checkpoint',
         help='local open_clip weights to verify (state dict, safetensors or '
-        "OpenAI's TorchScript .pt)")
+        "OpenAI's TorchScript .pt); the architecture is recognised")
     parser.add_argument(
         '--clip-model',
         nargs='+',
         default=list(CLIP_MODELS),
         choices=CLIP_MODELS,
         help='CLIP architecture(s) to download / verify against')
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         '--download',
         action='store_true',
         help='download the SAM checkpoint (if absent) and the CLIP weights')
+    mode.add_argument(
+        '--offline',
+        action='store_true',
+        help='fail unless every CLIP file of --clip-model is present '
+        '(checkpoints/ or open_clip\'s caches)')
     return parser.parse_args(argv)
+
+
+def check_sam(path: str, download: bool) -> bool:
+    """Download (if asked and absent) and verify the SAM checkpoint."""
+    if download and not osp.isfile(path):
+        download_sam(path)
+    if not osp.isfile(path):
+        print(f'[!!] SAM checkpoint {path} not found: run with --download, '
+              f'or fetch {SAM_URL} to {path} (or set '
+              'model.neck.sam_checkpoint)')
+        return False
+    try:
+        return report(f'SAM checkpoint {path}', check_sam_checkpoint(path))
+    except ValueError as e:
+        return report(f'SAM checkpoint {path}', [str(e)])
+
+
+def check_clip_file(path: str, name: Optional[str]) -> bool:
+    """Verify one local CLIP file (architecture recognised when None)."""
+    try:
+        if name is None:
+            name, problems = identify_clip_checkpoint(path)
+        else:
+            problems = check_clip_checkpoint(path, name)
+    except (ValueError, FileNotFoundError) as e:
+        return report(f'CLIP weights {path}', [str(e)])
+    good = report(f'CLIP {name} weights {path}', problems)
+    if good:
+        print('       use it with: --cfg-options '
+              f'model.backbone.pretrained={path}')
+    return good
+
+
+def check_clip_model(name: str, required: bool) -> bool:
+    """Find and verify the weights of one CLIP model: ``checkpoints/``
+    first, then open_clip's caches; else say where to get them."""
+    source = clip_source(name)
+    if osp.isfile(source.local_path):
+        return check_clip_file(source.local_path, name)
+    cached = cached_clip_file(source)
+    if cached:
+        good = report(f'CLIP {name} weights {cached} (open_clip\'s cache)',
+                      check_clip_checkpoint(cached, name))
+        if good:
+            print("       used by model.backbone.pretrained='openai'")
+        return good
+    print(f"[{'!!' if required else '..'}] CLIP {name}: not found in "
+          f'{source.local_path} nor in open_clip\'s caches. Online, open_clip '
+          f'downloads it on first use (Hugging Face hub {source.hf_repo}, '
+          f'file {HF_FILES[0]}) or with --download. Offline, fetch\n'
+          f'       {source.url}\n       to {source.local_path} and use '
+          f'--cfg-options model.backbone.pretrained={source.local_path}')
+    return not required
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    ok = True
-    sam = args.sam_checkpoint
-    if args.download and not osp.isfile(sam):
-        download_sam(sam)
-    if osp.isfile(sam):
-        try:
-            ok &= report(f'SAM checkpoint {sam}', check_sam_checkpoint(sam))
-        except ValueError as e:
-            ok = report(f'SAM checkpoint {sam}', [str(e)]) and ok
-    else:
-        ok = False
-        print(f'[!!] SAM checkpoint {sam} not found: run with --download, '
-              f'or fetch {SAM_URL} there (or set model.neck.sam_checkpoint)')
-
+    ok = check_sam(args.sam_checkpoint, args.download)
     if args.clip_checkpoint:
-        if len(args.clip_model) != 1:
-            print(
-                'error: name the architecture of --clip-checkpoint with '
-                'one --clip-model',
-                file=sys.stderr)
-            return 1
-        path, name = args.clip_checkpoint, args.clip_model[0]
-        try:
-            good = report(f'CLIP {name} weights {path}',
-                          check_clip_checkpoint(path, name))
-        except (ValueError, FileNotFoundError) as e:
-            good = report(f'CLIP {name} weights {path}', [str(e)])
-        ok &= good
-        if good:
-            print('       use it with: --cfg-options '
-                  f'model.backbone.pretrained={path}')
+        name = args.clip_model[0] if len(args.clip_model) == 1 else None
+        ok &= check_clip_file(args.clip_checkpoint, name)
     elif args.download:
         for name in args.clip_model:
             path = download_clip(name)
             ok &= report(f'CLIP {name} weights {path}',
                          check_clip_checkpoint(path, name))
     else:
-        print("[..] CLIP: open_clip downloads the 'openai' weights on first "
-              'use; run with --download to fetch them now, or verify a '
-              'local file with --clip-checkpoint')
+        for name in args.clip_model:
+            ok &= check_clip_model(name, required=args.offline)
     return 0 if ok else 1
 
 

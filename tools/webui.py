@@ -2,6 +2,7 @@
 
     python tools/webui.py --config CFG --checkpoint CKPT [--port 7860]
         [--host 127.0.0.1] [--device cpu] [--example IMG ...]
+        [--mode {slide_global,whole,config}] [--cfg-options KEY=VALUE ...]
 
 Needs Gradio (``pip install -e .[webui]``). The model is loaded once; typing
 other class names only re-encodes the new names (the text embeddings of the
@@ -307,7 +308,8 @@ def main(argv=None) -> int:
             ]
             inferencer = infer.build_inferencer(args.config, args.checkpoint,
                                                 None, args.device, None,
-                                                args.trust_checkpoint)
+                                                args.trust_checkpoint,
+                                                args.mode, args.cfg_options)
         except Exception as e:  # noqa: BLE001  one line, never a traceback
             print(f'error: {e}', file=sys.stderr)
             return 1

@@ -8,6 +8,7 @@ from torch import nn
 
 from ..utils import CheckpointError, load_checkpoint_strict, read_checkpoint
 from .inference import set_vocabulary
+from .protocol import DEFAULT_TEST_MODE, apply_test_mode
 
 
 class OpenVocabInferencer(MMSegInferencer):
@@ -35,6 +36,14 @@ class OpenVocabInferencer(MMSegInferencer):
             file). By default only weights, metadata and MMEngine's training
             log are read, and a file needing anything else is refused. Defaults
             to False.
+        test_mode (str, optional): ``'slide_global'``: the published 5-view
+            protocol (see :func:`~escnet_mmseg.apis.apply_test_mode`), also
+            with a training config; ``'whole'``: one view at the CLIP input
+            size (faster); ``'config'`` or None: the config's
+            ``model.test_cfg``. The label maps have the input's size in every
+            mode. Defaults to ``'slide_global'``.
+        cfg_options (dict, optional): Config overrides, applied after
+            ``test_mode`` (as ``--cfg-options``). Defaults to None.
 
     Raises:
         CheckpointError: ``weights`` is unreadable, does not fit the model of
@@ -48,8 +57,12 @@ class OpenVocabInferencer(MMSegInferencer):
                  palette: Optional[Sequence[Sequence[int]]] = None,
                  device: Optional[str] = None,
                  scope: Optional[str] = 'mmseg',
-                 trust_checkpoint: bool = False) -> None:
+                 trust_checkpoint: bool = False,
+                 test_mode: Optional[str] = DEFAULT_TEST_MODE,
+                 cfg_options: Optional[dict] = None) -> None:
         self.trust_checkpoint = trust_checkpoint
+        self.test_mode = test_mode
+        self.cfg_options = cfg_options
         super().__init__(
             model=model, weights=weights, device=device, scope=scope)
         if classes is None:
@@ -68,7 +81,9 @@ class OpenVocabInferencer(MMSegInferencer):
                     device: str = 'cpu') -> nn.Module:
         # MMEngine's version unpickles `weights` fully and loads it
         # non-strictly; this one reads it safely and refuses a mismatch.
+        # `cfg` is changed in place: the pipeline is built from it next.
         if weights is None:  # MMSeg's behaviour: random weights, a warning
+            apply_test_mode(cfg, self.test_mode, self.cfg_options)
             return super()._init_model(cfg, weights, device)
         from mmseg.registry import MODELS
         checkpoint = read_checkpoint(weights, self.trust_checkpoint)
@@ -77,6 +92,7 @@ class OpenVocabInferencer(MMSegInferencer):
                 Config.fromstring(
                     _stored_config(checkpoint, weights),
                     file_format='.py')._cfg_dict)
+        apply_test_mode(cfg, self.test_mode, self.cfg_options)
         if cfg.model.get('pretrained') is not None:
             del cfg.model.pretrained
         model = MODELS.build(cfg.model)
