@@ -29,6 +29,32 @@ class ESCTTAModel(SegTTAModel):
         # them (test_cfg.return_logits, see ESCNet.predict).
         self.module.test_cfg['return_logits'] = True
 
+    def test_step(self, data):
+        """MMSeg's TTA, refusing scale factors the test mode would undo.
+
+        ``whole`` and ``slide_global`` resize every input to a fixed size
+        (the CLIP input, ``out_size``) before the network: the scales of a
+        multi-scale ``tta_pipeline`` would reach it at the same size and
+        only cost passes. Flips are kept; ``mode='slide'`` takes scales.
+        """
+        mode = self.module.test_cfg.get('mode', 'whole')
+        if mode != 'slide' and isinstance(data, dict):
+            scales = {
+                tuple(
+                    round(float(f), 4)
+                    for f in aug[0].metainfo.get('scale_factor', (1., 1.)))
+                for aug in data.get('data_samples') or [] if aug
+            }
+            if len(scales) > 1:
+                raise ValueError(
+                    f'--tta: the tta_pipeline resizes by {len(scales)} scale '
+                    f'factors {sorted(scales)}, but test_cfg.mode={mode!r} '
+                    f'resizes every input to one size before the network, '
+                    f'so they would all give the same views: use flips only '
+                    f'(img_ratios = [1.0], as the dataset configs) or '
+                    f"model.test_cfg.mode='slide' for multi-scale")
+        return super().test_step(data)
+
     def _probabilities(self, seg_logits: torch.Tensor) -> torch.Tensor:
         """(T, H, W) logits -> (T, H, W) probabilities."""
         if self.module.decode_head.use_sigmoid or seg_logits.shape[0] == 1:

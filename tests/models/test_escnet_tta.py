@@ -53,3 +53,32 @@ def test_one_name_vocabulary_is_thresholded():
     logits = torch.tensor([[[[2.0, -2.0]]], [[[1.0, -3.0]]]])
     merged = _tta(True).merge_preds([_views(logits)])[0]
     assert merged.pred_sem_seg.data.tolist() == [[[1.0, 0.0]]]
+
+
+def _aug(scale, flip):
+    sample = SegDataSample(
+        metainfo=dict(scale_factor=scale, flip=flip, img_path='a.png'))
+    sample.seg_logits = PixelData(data=LOGITS[0])
+    return [sample]
+
+
+def test_scales_are_refused_where_the_mode_resizes_every_input():
+    """whole / slide_global resize every input to one size: a multi-scale
+    tta_pipeline would only repeat the same views; slide takes scales."""
+    tta = _tta(use_sigmoid=True)
+    tta.module.test_step = lambda data: data['data_samples']
+    scales = dict(
+        inputs=[[torch.zeros(3, 1, 2)]] * 2,
+        data_samples=[_aug((0.5, 0.5), False),
+                      _aug((1.0, 1.0), False)])
+    flips = dict(
+        inputs=[[torch.zeros(3, 1, 2)]] * 2,
+        data_samples=[_aug((1.0, 1.0), False),
+                      _aug((1.0, 1.0), True)])
+    for mode in ('whole', 'slide_global'):
+        tta.module.test_cfg = dict(mode=mode)
+        with pytest.raises(ValueError, match=f"2 scale factors.*'{mode}'"):
+            tta.test_step(scales)
+        assert len(tta.test_step(flips)) == 1
+    tta.module.test_cfg = dict(mode='slide')
+    assert len(tta.test_step(scales)) == 1

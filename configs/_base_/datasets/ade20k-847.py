@@ -14,7 +14,11 @@ test_pipeline = [
     dict(type='LoadSegAnnotations16'),
     dict(type='PackSegInputs')
 ]
-img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+# Flips only: the evaluation's slide_global (and whole) resize every input
+# to a fixed size before the network, so scale factors would change nothing
+# there (ESCTTAModel refuses them). With model.test_cfg.mode='slide', scales
+# matter: img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75].
+img_ratios = [1.0]
 tta_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
     dict(
