@@ -66,8 +66,11 @@ setup(
     python_requires='>=3.8',
     packages=find_packages(include=['escnet_mmseg', 'escnet_mmseg.*']),
     include_package_data=True,
-    # The benchmarks' prompt lists (escnet_mmseg/datasets/prompts.py).
-    package_data={'escnet_mmseg.datasets': ['class_lists/*.json']},
+    # The benchmarks' prompt lists (escnet_mmseg/datasets/prompts.py) and
+    # PC-459's validation ids (pascal_context_val_ids).
+    package_data={
+        'escnet_mmseg.datasets': ['class_lists/*.json', 'splits/*.txt']
+    },
     # torch and mmcv are left to requirements/ (two tested stacks: torch.txt
     # and latest.txt) or the extras: `[lite]` installs mmcv-lite (the
     # default), `[full]` the compiled mmcv; both at once would overwrite each

@@ -12,13 +12,15 @@ COCO-Stuff 164k, ADE20K-150 and PASCAL-Context-59 use MMSeg's own
 ``COCOStuffDataset``, ``ADE20KDataset`` and ``PascalContextDataset59``.
 
 The names the model is asked for on each benchmark (CAT-Seg's prompt
-lists) are in :mod:`.prompts`.
+lists) are in :mod:`.prompts`; the ids of PC-459's validation images
+(CAT-Seg's list) are given by :func:`pascal_context_val_ids`.
 """
 from .ade20k_847 import (ADE20K_847_ADE_IDS, ADE20K_847_CLASSES,
                          ADE20K847Dataset)
 from .base import WideLabelSegDataset
 from .pascal_context_459 import (PASCAL_CONTEXT_459_CLASSES,
-                                 PascalContext459Dataset)
+                                 PascalContext459Dataset,
+                                 pascal_context_val_ids)
 from .prompts import PROMPT_LISTS, dataset_prompts, load_prompts
 from .synthetic import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
                         SyntheticShapesDataset, generate_synthetic_dataset)
@@ -31,5 +33,5 @@ __all__ = [
     'LoadSegAnnotations16', 'generate_synthetic_dataset', 'ADE20K_847_CLASSES',
     'ADE20K_847_ADE_IDS', 'PASCAL_CONTEXT_459_CLASSES', 'VOC20_CLASSES',
     'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE', 'PROMPT_LISTS', 'load_prompts',
-    'dataset_prompts'
+    'dataset_prompts', 'pascal_context_val_ids'
 ]

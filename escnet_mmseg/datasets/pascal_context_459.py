@@ -9,8 +9,14 @@ that results are comparable with published numbers.
 Labels are 16-bit ``.tif`` files with values ``0..458`` and ``65535`` for
 unlabelled pixels, written by
 ``tools/dataset_converters/pascal_context_459.py`` from the official
-``trainval/*.mat`` label maps.
+``trainval/*.mat`` label maps, for the 5,104 validation images of
+:func:`pascal_context_val_ids`.
 """
+import os.path as osp
+import re
+from functools import lru_cache
+from typing import Tuple
+
 from mmseg.registry import DATASETS
 
 from .base import TiffLabelSegDataset, make_palette
@@ -91,6 +97,34 @@ PASCAL_CONTEXT_459_CLASSES = (
     'window', 'windowblinds', 'wineglass', 'wire', 'wood', 'wool')
 
 assert len(PASCAL_CONTEXT_459_CLASSES) == 459, len(PASCAL_CONTEXT_459_CLASSES)
+
+# CAT-Seg's list of PC-459 validation ids, byte for byte (no final newline):
+# the images of the published numbers.
+PASCAL_CONTEXT_VAL_FILE = osp.join(
+    osp.dirname(osp.abspath(__file__)), 'splits', 'pascal_context_val.txt')
+
+
+@lru_cache(maxsize=None)
+def pascal_context_val_ids() -> Tuple[str, ...]:
+    """The 5,104 PASCAL-Context validation ids of the PC-459 benchmark.
+
+    Read from :data:`PASCAL_CONTEXT_VAL_FILE` (shipped with the package), in
+    file order (sorted), e.g. ``'2008_000002'``.
+
+    Returns:
+        tuple[str]: The image ids, without extension.
+
+    Raises:
+        ValueError: If a line is not a VOC id (``yyyy_nnnnnn``), which means
+            the packaged file was altered.
+    """
+    with open(PASCAL_CONTEXT_VAL_FILE, encoding='ascii') as f:
+        ids = tuple(line.strip() for line in f if line.strip())
+    bad = [i for i in ids if not re.fullmatch(r'\d{4}_\d{6}', i)]
+    if bad:
+        raise ValueError(f'{PASCAL_CONTEXT_VAL_FILE}: {len(bad)} lines are '
+                         f'not VOC image ids, e.g. {bad[0]!r}')
+    return ids
 
 
 @DATASETS.register_module()

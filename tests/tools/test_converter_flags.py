@@ -47,7 +47,8 @@ def test_ade20k_847_out_dir(tmp_path):
 def test_pascal_context_459_mat_dir_split_file_out_dir(tmp_path):
     pc = load_tool(CONVERTERS + 'pascal_context_459.py')
     root = tmp_path / 'VOC2010'
-    root.mkdir()
+    (root / 'JPEGImages').mkdir(parents=True)
+    (root / 'JPEGImages' / 'b.jpg').write_bytes(b'')  # a.jpg is not needed
     mats = tmp_path / 'mats'
     mats.mkdir()
     savemat(mats / 'a.mat', dict(LabelMap=np.array([[0, 5]], np.uint16)))

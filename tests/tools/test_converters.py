@@ -1,6 +1,8 @@
+import hashlib
 import json
 import os
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -8,11 +10,13 @@ from mmseg.registry import DATASETS
 from PIL import Image
 from scipy.io import savemat
 
-from escnet_mmseg.datasets import ADE20K_847_ADE_IDS
+from escnet_mmseg.datasets import ADE20K_847_ADE_IDS, pascal_context_val_ids
+from escnet_mmseg.datasets.pascal_context_459 import PASCAL_CONTEXT_VAL_FILE
 from tests.datasets.tiny_data import write_tiny_dataset
 from tests.tools.tool_loader import load_tool
 
 CONVERTERS = 'tools/dataset_converters/'
+DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data')
 
 
 def save(arr, path):
@@ -151,19 +155,49 @@ def test_ade20k_847_errors(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ PC-459
-def test_pascal_context_459(tmp_path, capsys):
-    pc = load_tool(CONVERTERS + 'pascal_context_459.py')
-    root = tmp_path / 'VOC2010'
+def test_packaged_pascal_context_val_list():
+    """CAT-Seg's 5,104 PC-459 validation ids, byte for byte."""
+    ids = pascal_context_val_ids()
+    assert len(ids) == 5104 == len(set(ids))
+    assert list(ids) == sorted(ids)
+    assert all(re.fullmatch(r'\d{4}_\d{6}', i) for i in ids)
+    assert (ids[0], ids[1333], ids[-1]) == ('2008_000002', '2008_005147',
+                                            '2010_006086')
+    with open(osp.join(DATA, 'catseg_split_lists.sha256')) as f:
+        digest, name = [
+            line.split() for line in f if not line.startswith('#')
+        ][0]
+    assert name == osp.basename(PASCAL_CONTEXT_VAL_FILE)
+    with open(PASCAL_CONTEXT_VAL_FILE, 'rb') as f:
+        assert hashlib.sha256(f.read()).hexdigest() == digest
+
+
+def write_fake_voc2010(root, ids, label=None):
+    """trainval/<id>.mat and an empty JPEGImages/<id>.jpg for each id."""
     (root / 'trainval').mkdir(parents=True)
+    (root / 'JPEGImages').mkdir()
+    for i in ids:
+        lab = np.ones((2, 3), np.uint16) if label is None else label
+        savemat(root / 'trainval' / f'{i}.mat', dict(LabelMap=lab))
+        (root / 'JPEGImages' / f'{i}.jpg').write_bytes(b'')
+
+
+@pytest.fixture
+def pc459(monkeypatch):
+    """The converter, its packaged list replaced by two ids."""
+    pc = load_tool(CONVERTERS + 'pascal_context_459.py')
+    monkeypatch.setattr(pc, 'pascal_context_val_ids', lambda:
+                        ('2008_000001', '2008_000002'))
+    return pc
+
+
+def test_pascal_context_459(tmp_path, capsys, pc459):
+    root = tmp_path / 'VOC2010'
+    write_fake_voc2010(root, ['2008_000001', '2008_000002'])
     label = np.array([[0, 1, 2], [301, 459, 459]], dtype=np.uint16)
     savemat(root / 'trainval' / '2008_000001.mat', dict(LabelMap=label))
-    savemat(root / 'trainval' / '2008_000002.mat',
-            dict(LabelMap=np.ones((2, 3), np.uint16)))
-    split = root / 'ImageSets' / 'SegmentationContext' / 'val.txt'
-    split.parent.mkdir(parents=True)
-    split.write_text('2008_000001\n2008_000002\n')
     (root / 'labels.txt').write_text('1: accordion\n2: aeroplane\n3: bike\n')
-    assert pc.run_main(pc.main, [str(root), '--nproc', '1']) == 0
+    assert pc459.run_main(pc459.main, [str(root), '--nproc', '1']) == 0
     assert 'differs' in capsys.readouterr().out  # labels.txt id 3 warned
     out = read(root / 'annotations_detectron2' / 'pc459_val' /
                '2008_000001.tif')
@@ -172,39 +206,69 @@ def test_pascal_context_459(tmp_path, capsys):
 
     savemat(root / 'trainval' / '2008_000002.mat',
             dict(LabelMap=np.full((2, 3), 460, np.uint16)))
-    assert pc.run_main(pc.main,
-                       [str(root), '--overwrite', '--nproc', '1']) == 1
+    assert pc459.run_main(pc459.main,
+                          [str(root), '--overwrite', '--nproc', '1']) == 1
     err = capsys.readouterr().err
     assert '2008_000002.mat' in err and '460' in err
 
 
-def test_pascal_context_459_prefers_catseg_list(tmp_path, capsys):
-    """CAT-Seg's pascalcontext_val.txt (one id fewer) wins over val.txt."""
-    pc = load_tool(CONVERTERS + 'pascal_context_459.py')
+def test_pascal_context_459_names_differing_ids(tmp_path, capsys, pc459):
+    """Other val lists are compared with the packaged one, never used."""
     root = tmp_path / 'VOC2010'
-    (root / 'trainval').mkdir(parents=True)
-    for i in (1, 2):
-        savemat(root / 'trainval' / f'2008_00000{i}.mat',
-                dict(LabelMap=np.ones((2, 3), np.uint16)))
+    write_fake_voc2010(root, ['2008_000001', '2008_000002', '2008_000003'])
     split = root / 'ImageSets' / 'SegmentationContext' / 'val.txt'
     split.parent.mkdir(parents=True)
-    split.write_text('2008_000001\n2008_000002\n')
-    (root / 'pascalcontext_val.txt').write_text('2008_000002\n')
-    assert pc.run_main(pc.main, [str(root), '--nproc', '1']) == 0
-    out = root / 'annotations_detectron2' / 'pc459_val'
-    assert sorted(p.name for p in out.iterdir()) == ['2008_000002.tif']
-    (root / 'pascalcontext_val.txt').unlink()
-    assert pc.run_main(pc.main,
-                       [str(root), '--overwrite', '--nproc', '1']) == 0
-    assert 'pascalcontext_val.txt' in capsys.readouterr().err
+    split.write_text('2008_000001\n2008_000002\n2008_000003\n')
+    (root / 'pascalcontext_val.txt').write_text('2008_000001\n2008_000002')
+    assert pc459.run_main(pc459.main, [str(root), '--nproc', '1']) == 0
+    out = capsys.readouterr().out
+    assert ('only in val.txt: 2008_000003; only in the packaged list: none'
+            in out)
+    assert 'pascalcontext_val.txt lists the same 2 ids' in out
+    written = root / 'annotations_detectron2' / 'pc459_val'
+    assert sorted(p.name for p in written.iterdir()) == [
+        '2008_000001.tif', '2008_000002.tif'
+    ]
+    assert pc459.compare_split(str(split), ['2008_000001', '2008_000009']) \
+        == (['2008_000002', '2008_000003'], ['2008_000009'])
+
+    # --split-file converts other ids (and says how they differ).
+    assert pc459.run_main(
+        pc459.main,
+        [str(root), '--split-file',
+         str(split), '--overwrite', '--nproc', '1']) == 0
+    assert len(list(written.iterdir())) == 3
+    assert 'only in val.txt: 2008_000003' in capsys.readouterr().out
 
 
-def test_pascal_context_459_needs_split_file(tmp_path, capsys):
+def test_pascal_context_459_default_is_packaged_list(tmp_path, capsys):
+    """Without .mat files for all 5,104 ids, the first missing are named."""
     pc = load_tool(CONVERTERS + 'pascal_context_459.py')
     root = tmp_path / 'VOC2010'
-    (root / 'trainval').mkdir(parents=True)
-    assert pc.run_main(pc.main, [str(root)]) == 1
-    assert 'val.txt' in capsys.readouterr().err
+    write_fake_voc2010(root, pascal_context_val_ids()[:2])
+    assert pc.run_main(pc.main, [str(root), '--nproc', '1']) == 1
+    err = capsys.readouterr().err
+    assert '5102 of the 5104 label maps' in err
+    assert str(root / 'trainval') in err
+    assert '2008_000007, 2008_000009, 2008_000016, 2008_000021, ' \
+        '2008_000026, ...' in err
+
+
+def test_pascal_context_459_missing_images(tmp_path, capsys, pc459):
+    root = tmp_path / 'VOC2010'
+    write_fake_voc2010(root, ['2008_000001', '2008_000002'])
+    (root / 'JPEGImages' / '2008_000002.jpg').unlink()
+    assert pc459.run_main(pc459.main, [str(root), '--nproc', '1']) == 1
+    err = capsys.readouterr().err
+    assert '1 of the 2 images' in err and '2008_000002' in err
+    assert str(root / 'JPEGImages') in err
+    assert not (root / 'annotations_detectron2').exists()
+
+    (root / 'JPEGImages' / '2008_000002.jpg').write_bytes(b'')
+    assert pc459.run_main(pc459.main,
+                          [str(root), '--split-file',
+                           str(root / 'none.txt')]) == 1
+    assert 'none.txt' in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------- PC-59

@@ -9,11 +9,15 @@ annotation ``trainval.tar.gz``
     VOC2010/JPEGImages/*.jpg
     VOC2010/trainval/*.mat
     VOC2010/labels.txt             (optional; compared with our names)
-    VOC2010/pascalcontext_val.txt  (CAT-Seg's datasets/pascalcontext_val.txt,
-        5,104 ids: the images of the published PC-459 numbers; preferred)
-    VOC2010/ImageSets/SegmentationContext/val.txt (5,105 ids, written by
-        pascal_context_59.py; used, with a warning, only when CAT-Seg's
-        list is absent; or pass --split-file)
+
+The images converted are the 5,104 validation ids shipped with the package
+(CAT-Seg's list, ``escnet_mmseg.datasets.pascal_context_val_ids()``): the
+images of the published PC-459 numbers. If
+``VOC2010/ImageSets/SegmentationContext/val.txt`` (written by
+pascal_context_59.py) or a copy of CAT-Seg's list at
+``VOC2010/pascalcontext_val.txt`` is there, the ids that differ from the
+packaged list are named; neither changes what is converted. ``--split-file``
+converts other ids (not the benchmark's).
 
 Output (``configs/_base_/datasets/pascal-context-459.py``)::
 
@@ -29,11 +33,14 @@ import argparse
 import os.path as osp
 import sys
 from functools import partial
+from typing import List, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 
-from escnet_mmseg.datasets.pascal_context_459 import PASCAL_CONTEXT_459_CLASSES
+from escnet_mmseg.datasets.pascal_context_459 import (
+    PASCAL_CONTEXT_459_CLASSES, PASCAL_CONTEXT_VAL_FILE,
+    pascal_context_val_ids)
 from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
                                            check_outputs, make_parent_dirs,
                                            require_dir, require_file, run_main,
@@ -41,6 +48,51 @@ from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
 
 IGNORE = 65535
 NUM_CLASSES = len(PASCAL_CONTEXT_459_CLASSES)
+SHOWN = 5  # ids named in a message
+
+
+def read_ids(path: str) -> List[str]:
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def some(ids: Sequence[str]) -> str:
+    """The first :data:`SHOWN` ids, comma-separated (``...`` if more)."""
+    more = ', ...' if len(ids) > SHOWN else ''
+    return ', '.join(ids[:SHOWN]) + more
+
+
+def compare_split(path: str, ids: Sequence[str]) -> Tuple[list, list]:
+    """Print the ids in which the split file ``path`` and ``ids`` differ.
+
+    ``ids`` is the packaged list; the comparison only informs.
+
+    Returns:
+        tuple[list, list]: The sorted ids only in ``path`` and only in
+        ``ids``.
+    """
+    theirs = set(read_ids(path))
+    extra = sorted(theirs - set(ids))
+    absent = sorted(set(ids) - theirs)
+    if extra or absent:
+        print(f'note: {path} ({len(theirs)} ids) differs from the packaged '
+              f'PC-459 list ({len(ids)} ids): only in {osp.basename(path)}: '
+              f'{some(extra) or "none"}; only in the packaged list: '
+              f'{some(absent) or "none"}')
+    else:
+        print(f'note: {path} lists the same {len(ids)} ids as the packaged '
+              'PC-459 list')
+    return extra, absent
+
+
+def require_all(ids: Sequence[str], folder: str, suffix: str,
+                what: str) -> None:
+    """Raise if ``folder/<id><suffix>`` is missing for any of ``ids``."""
+    missing = [i for i in ids if not osp.isfile(osp.join(folder, i + suffix))]
+    if missing:
+        raise ConversionError(
+            f'{len(missing)} of the {len(ids)} {what} are missing in '
+            f'{folder}: {some(missing)}')
 
 
 def read_label_map(path: str) -> np.ndarray:
@@ -108,9 +160,8 @@ def parse_args(argv=None):
         'VOC2010/trainval)')
     parser.add_argument(
         '--split-file',
-        help='ids to convert, one per line (default: CAT-Seg\'s '
-        'VOC2010/pascalcontext_val.txt, else VOC2010/ImageSets/'
-        'SegmentationContext/val.txt with a warning)')
+        help='ids to convert, one per line (default: the 5,104 validation '
+        'ids of the PC-459 benchmark shipped with the package)')
     parser.add_argument(
         '-o',
         '--out-dir',
@@ -126,45 +177,38 @@ def main(argv=None):
     require_dir(root, 'VOC2010 folder')
     mat_dir = args.mat_dir or osp.join(root, 'trainval')
     require_dir(mat_dir, 'PASCAL-Context .mat folder (from trainval.tar.gz)')
-    split_file = args.split_file
-    if split_file is None:
-        # CAT-Seg's list first: the benchmark's images (5,104 ids).
-        candidates = [
-            osp.join(root, 'pascalcontext_val.txt'),
-            osp.join(root, 'ImageSets', 'SegmentationContext', 'val.txt')
-        ]
-        split_file = next((c for c in candidates if osp.isfile(c)), None)
-        if split_file is None:
-            raise ConversionError(
-                'validation split file not found (looked for '
-                f'{" and ".join(candidates)}); put CAT-Seg\'s '
-                'datasets/pascalcontext_val.txt there, run '
-                'pascal_context_59.py first or pass --split-file')
-        if split_file == candidates[1]:
-            print(
-                f'warning: {candidates[0]} (CAT-Seg\'s 5,104 ids) not found; '
-                f'converting the 5,105 ids of {split_file}, one image more '
-                'than the published PC-459 numbers',
-                file=sys.stderr)
-    require_file(split_file, 'split file')
+    image_dir = osp.join(root, 'JPEGImages')
+    require_dir(image_dir, 'VOC2010 image folder')
+    packaged = list(pascal_context_val_ids())
+    ids, source = packaged, PASCAL_CONTEXT_VAL_FILE
+    if args.split_file:
+        require_file(args.split_file, 'split file')
+        ids, source = read_ids(args.split_file), args.split_file
+    # Lists the user may have are compared, never used by default: a copy of
+    # CAT-Seg's list adds nothing, one that differs would silently change
+    # the benchmark's images.
+    others = [
+        args.split_file,
+        osp.join(root, 'ImageSets', 'SegmentationContext', 'val.txt'),
+        osp.join(root, 'pascalcontext_val.txt')
+    ]
+    for other in others:
+        if other and osp.isfile(other):
+            compare_split(other, packaged)
     labels_txt = osp.join(root, 'labels.txt')
     if osp.isfile(labels_txt):
         check_labels_txt(labels_txt)
+    require_all(ids, mat_dir, '.mat', f'label maps listed in {source}')
+    require_all(ids, image_dir, '.jpg', f'images listed in {source}')
     out_dir = args.out_dir or osp.join(root, 'annotations_detectron2',
                                        'pc459_val')
-    with open(split_file) as f:
-        ids = [line.strip() for line in f if line.strip()]
     tasks = [(osp.join(mat_dir, i + '.mat'), osp.join(out_dir, i + '.tif'))
              for i in ids]
-    missing = [t[0] for t in tasks if not osp.isfile(t[0])]
-    if missing:
-        raise ConversionError(
-            f'{len(missing)} of {len(tasks)} .mat files listed in '
-            f'{split_file} are missing, e.g. {missing[0]}')
     check_outputs([t[1] for t in tasks], args.overwrite)
     make_parent_dirs([t[1] for t in tasks])
     run_tasks(partial(convert_sample), tasks, args.nproc)
-    print(f'\nwrote {len(tasks)} 16-bit label maps to {out_dir}')
+    print(f'\nwrote {len(tasks)} 16-bit label maps (the ids of {source}) '
+          f'to {out_dir}')
 
 
 if __name__ == '__main__':
