@@ -9,6 +9,7 @@ from PIL import Image
 from scipy.io import savemat
 
 from escnet_mmseg.datasets import ADE20K_847_ADE_IDS
+from escnet_mmseg.utils.cli import run_tool
 from tests.datasets.tiny_data import write_tiny_dataset
 from tests.tools.tool_loader import load_tool
 
@@ -32,7 +33,7 @@ def test_coco_stuff164k(tmp_path, capsys):
                    dtype=np.uint8)
     for split in ('train2017', 'val2017'):
         save(raw, root / 'annotations' / split / '000000000009.png')
-    assert coco.run_main(coco.main, [str(root), '--nproc', '1']) == 0
+    assert run_tool(coco.main, [str(root), '--nproc', '1']) == 0
     out = read(root / 'annotations' / 'val2017' /
                '000000000009_labelTrainIds.png')
     expected = np.array([[0, 10, 255, 11], [255, 80, 170, 255],
@@ -41,12 +42,11 @@ def test_coco_stuff164k(tmp_path, capsys):
     assert (root / 'annotations' / 'train2017' /
             '000000000009_labelTrainIds.png').exists()
     # Second run: outputs exist -> refuses; --overwrite replaces them.
-    assert coco.run_main(coco.main, [str(root), '--nproc', '1']) == 1
+    assert run_tool(coco.main, [str(root), '--nproc', '1']) == 1
     assert 'already exist' in capsys.readouterr().err
-    assert coco.run_main(coco.main,
-                         [str(root), '--nproc', '1', '--overwrite']) == 0
+    assert run_tool(coco.main, [str(root), '--nproc', '1', '--overwrite']) == 0
     # The converted labels are not taken for inputs on a later run.
-    assert coco.run_main(coco.main, [str(root), '--overwrite']) == 0
+    assert run_tool(coco.main, [str(root), '--overwrite']) == 0
 
 
 def test_coco_stuff164k_copies_images_to_out_dir(tmp_path):
@@ -55,7 +55,7 @@ def test_coco_stuff164k_copies_images_to_out_dir(tmp_path):
     save(
         np.zeros((4, 4), np.uint8), root / 'annotations' / 'val2017' / '1.png')
     save(np.zeros((4, 4, 3), np.uint8), root / 'images' / 'val2017' / '1.jpg')
-    assert coco.run_main(
+    assert run_tool(
         coco.main,
         [str(root), '-o',
          str(out), '--splits', 'val2017', '--nproc', '1']) == 0
@@ -65,7 +65,7 @@ def test_coco_stuff164k_copies_images_to_out_dir(tmp_path):
 
 def test_coco_stuff164k_missing_input_is_named(tmp_path, capsys):
     coco = load_tool(CONVERTERS + 'coco_stuff164k.py')
-    assert coco.run_main(coco.main, [str(tmp_path / 'nowhere')]) == 1
+    assert run_tool(coco.main, [str(tmp_path / 'nowhere')]) == 1
     err = capsys.readouterr().err
     assert 'nowhere' in err and 'train2017' in err
 
@@ -100,7 +100,7 @@ def test_ade20k_847(tmp_path):
     big = np.full((600, 700), 1831)
     big[:300] = 2978
     write_fake_ade(root, 'ADE_val_00000002', big, scene='bar')
-    assert ade.run_main(ade.main, [str(root), '--nproc', '2']) == 0
+    assert run_tool(ade.main, [str(root), '--nproc', '2']) == 0
 
     ann_dir = root / 'annotations_detectron2' / 'validation'
     out = read(ann_dir / 'ADE_val_00000001.tif')
@@ -141,12 +141,12 @@ def test_ade20k_847_lut_covers_all_ids():
 def test_ade20k_847_errors(tmp_path, capsys):
     ade = load_tool(CONVERTERS + 'ade20k_847.py')
     root = tmp_path / 'ADE'
-    assert ade.run_main(ade.main, [str(root)]) == 1
+    assert run_tool(ade.main, [str(root)]) == 1
     assert osp.join('images', 'ADE', 'validation') in capsys.readouterr().err
     write_fake_ade(root, 'ADE_val_00000001', np.zeros((4, 4), int))
     os.remove(root / 'images' / 'ADE' / 'validation' / 'cultural' / 'abbey' /
               'ADE_val_00000001_seg.png')
-    assert ade.run_main(ade.main, [str(root), '--nproc', '1']) == 1
+    assert run_tool(ade.main, [str(root), '--nproc', '1']) == 1
     assert 'ADE_val_00000001_seg.png' in capsys.readouterr().err
 
 
@@ -163,7 +163,7 @@ def test_pascal_context_459(tmp_path, capsys):
     split.parent.mkdir(parents=True)
     split.write_text('2008_000001\n2008_000002\n')
     (root / 'labels.txt').write_text('1: accordion\n2: aeroplane\n3: bike\n')
-    assert pc.run_main(pc.main, [str(root), '--nproc', '1']) == 0
+    assert run_tool(pc.main, [str(root), '--nproc', '1']) == 0
     assert 'differs' in capsys.readouterr().out  # labels.txt id 3 warned
     out = read(root / 'annotations_detectron2' / 'pc459_val' /
                '2008_000001.tif')
@@ -172,8 +172,7 @@ def test_pascal_context_459(tmp_path, capsys):
 
     savemat(root / 'trainval' / '2008_000002.mat',
             dict(LabelMap=np.full((2, 3), 460, np.uint16)))
-    assert pc.run_main(pc.main,
-                       [str(root), '--overwrite', '--nproc', '1']) == 1
+    assert run_tool(pc.main, [str(root), '--overwrite', '--nproc', '1']) == 1
     err = capsys.readouterr().err
     assert '2008_000002.mat' in err and '460' in err
 
@@ -190,12 +189,11 @@ def test_pascal_context_459_prefers_catseg_list(tmp_path, capsys):
     split.parent.mkdir(parents=True)
     split.write_text('2008_000001\n2008_000002\n')
     (root / 'pascalcontext_val.txt').write_text('2008_000002\n')
-    assert pc.run_main(pc.main, [str(root), '--nproc', '1']) == 0
+    assert run_tool(pc.main, [str(root), '--nproc', '1']) == 0
     out = root / 'annotations_detectron2' / 'pc459_val'
     assert sorted(p.name for p in out.iterdir()) == ['2008_000002.tif']
     (root / 'pascalcontext_val.txt').unlink()
-    assert pc.run_main(pc.main,
-                       [str(root), '--overwrite', '--nproc', '1']) == 0
+    assert run_tool(pc.main, [str(root), '--overwrite', '--nproc', '1']) == 0
     assert 'pascalcontext_val.txt' in capsys.readouterr().err
 
 
@@ -203,7 +201,7 @@ def test_pascal_context_459_needs_split_file(tmp_path, capsys):
     pc = load_tool(CONVERTERS + 'pascal_context_459.py')
     root = tmp_path / 'VOC2010'
     (root / 'trainval').mkdir(parents=True)
-    assert pc.run_main(pc.main, [str(root)]) == 1
+    assert run_tool(pc.main, [str(root)]) == 1
     assert 'val.txt' in capsys.readouterr().err
 
 
@@ -288,8 +286,7 @@ def test_pascal_context_59(tmp_path):
         ])
     json_path = tmp_path / 'trainval_merged.json'
     json_path.write_text(json.dumps(data))
-    assert pc.run_main(pc.main,
-                       [str(root), str(json_path), '--nproc', '1']) == 0
+    assert run_tool(pc.main, [str(root), str(json_path), '--nproc', '1']) == 0
     out = read(root / 'SegmentationClassContext' / '2008_000001.png')
     expected = np.zeros((h, w), np.uint8)
     expected[aeroplane] = 1
@@ -304,7 +301,7 @@ def test_pascal_context_59(tmp_path):
 
     data['annos_segmentation'][0]['category_id'] = 3  # not a PC-59 class
     json_path.write_text(json.dumps(data))
-    assert pc.run_main(
+    assert run_tool(
         pc.main,
         [str(root), str(json_path), '--overwrite', '--nproc', '1']) == 1
 
@@ -314,13 +311,13 @@ def test_voc20_checker(tmp_path, capsys):
     voc = load_tool(CONVERTERS + 'voc20.py')
     root = tmp_path / 'VOC2012'
     write_tiny_dataset('voc-20', str(root))
-    assert voc.run_main(voc.main, [str(root), '--nproc', '1']) == 0
+    assert run_tool(voc.main, [str(root), '--nproc', '1']) == 0
     assert 'ready for PAS-20' in capsys.readouterr().out
     save(
         np.full((3, 3), 37, np.uint8),
         root / 'SegmentationClass' / '2007_000002.png')
     os.remove(root / 'JPEGImages' / '2007_000001.jpg')
-    assert voc.run_main(voc.main, [str(root), '--nproc', '2']) == 1
+    assert run_tool(voc.main, [str(root), '--nproc', '2']) == 1
     err = capsys.readouterr().err
     assert '2007_000002.png' in err and '37' in err
     assert '2007_000001.jpg: missing' in err

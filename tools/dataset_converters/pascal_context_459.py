@@ -34,9 +34,10 @@ import numpy as np
 from PIL import Image
 
 from escnet_mmseg.datasets.pascal_context_459 import PASCAL_CONTEXT_459_CLASSES
+from escnet_mmseg.utils.cli import run_tool
 from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
                                            check_outputs, make_parent_dirs,
-                                           require_dir, require_file, run_main,
+                                           require_dir, require_file,
                                            run_tasks)
 
 IGNORE = 65535
@@ -168,4 +169,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(run_main(main))
+    sys.exit(run_tool(main))
