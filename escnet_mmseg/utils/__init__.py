@@ -2,7 +2,7 @@ from .checkpoint import (extract_prefix, load_into, load_sam_checkpoint,
                          load_state_dict_file)
 from .data_check import DatasetNotFoundError, check_dataset_folders
 from .distributed import setup_cpu_distributed
-from .errors import UserError, require_dir, require_file
+from .errors import UserError, require_file
 from .safe_checkpoint import (CheckpointError, check_model_keys,
                               load_checkpoint_strict, read_checkpoint,
                               register_safe_globals)
@@ -21,6 +21,5 @@ __all__ = [
     'load_into', 'load_sam_checkpoint', 'load_state_dict_file',
     'normalize_class_name', 'normalize_vocabulary', 'primary_name',
     'read_checkpoint', 'register_safe_globals', 'setup_cpu_distributed',
-    'require_dir', 'require_file', 'split_synonyms', 'UserError',
-    'validate_vocabulary'
+    'require_file', 'split_synonyms', 'UserError', 'validate_vocabulary'
 ]

@@ -6,7 +6,7 @@ from typing import Callable, Iterable, List, Sequence
 
 from mmengine.utils import track_parallel_progress, track_progress
 
-from .errors import UserError, require_dir, require_file  # noqa: F401
+from .errors import UserError, require_file  # noqa: F401
 
 
 class ConversionError(UserError):
@@ -24,6 +24,11 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         action='store_true',
         help='replace output files that already exist (by default the '
         'converter stops before writing anything if one exists)')
+
+
+def require_dir(path: str, what: str) -> None:
+    if not osp.isdir(path):
+        raise ConversionError(f'{what} not found: {path}')
 
 
 def check_outputs(paths: Sequence[str], overwrite: bool) -> None:

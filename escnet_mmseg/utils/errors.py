@@ -26,17 +26,3 @@ def require_file(path: str, what: str) -> None:
     """
     if not osp.isfile(path):
         raise UserError(f'{what} not found: {path}')
-
-
-def require_dir(path: str, what: str) -> None:
-    """Refuse a path that is not a folder.
-
-    Args:
-        path (str): The path the user gave.
-        what (str): What it should be (``'ADE20K folder'``).
-
-    Raises:
-        UserError: ``<what> not found: <path>``.
-    """
-    if not osp.isdir(path):
-        raise UserError(f'{what} not found: {path}')
