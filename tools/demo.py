@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 
+from escnet_mmseg.utils.cli import run_tool
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO, 'configs', 'escnet', 'escnet_tiny_synthetic.py')
 
@@ -70,14 +72,16 @@ def print_summary(metrics: dict, num_classes: int) -> None:
         print(f'  {key:<6}{metrics[key]:7.2f}')
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
-    from mmengine.runner import Runner
+def run(args) -> dict:
+    """Data, training (or its resumption) and the test; the test metrics."""
+    # Strict loading: a checkpoint that does not fit the model is refused,
+    # not tested half-random.
+    from escnet_mmseg.utils.strict_runner import StrictCheckpointRunner
 
     ensure_data(args.data_root, args.seed)
     cfg = build_cfg(args)
     start = time.time()
-    runner = Runner.from_cfg(cfg)
+    runner = StrictCheckpointRunner.from_cfg(cfg)
     runner.train()
     print(f'[demo] training done in {time.time() - start:.0f} s')
     # Test with visualisations of the predictions (MMSeg's hook).
@@ -89,7 +93,7 @@ def main(argv=None) -> dict:
     cfg.load_from = osp.join(args.work_dir,
                              f'iter_{cfg.train_cfg.max_iters}.pth')
     cfg.resume = False
-    tester = Runner.from_cfg(cfg)
+    tester = StrictCheckpointRunner.from_cfg(cfg)
     metrics = tester.test()
     print_summary(metrics,
                   len(tester.test_dataloader.dataset.metainfo['classes']))
@@ -98,5 +102,9 @@ def main(argv=None) -> dict:
     return metrics
 
 
+def main(argv=None) -> int:
+    return run_tool(run, parse_args(argv))
+
+
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

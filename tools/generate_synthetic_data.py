@@ -12,8 +12,9 @@ same bytes. The output folder must be empty (or absent) unless
 import argparse
 import sys
 
-from escnet_mmseg.datasets.synthetic import \
-    generate_synthetic_dataset  # noqa: E402
+from escnet_mmseg.datasets.synthetic import generate_synthetic_dataset
+from escnet_mmseg.utils import UserError
+from escnet_mmseg.utils.cli import run_tool
 
 
 def parse_args(argv=None):
@@ -35,8 +36,13 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def run(args) -> None:
+    """Write the dataset and say what was written.
+
+    Raises:
+        UserError: ``--out`` is a file, or a non-empty folder without
+            ``--overwrite``, or a size that cannot be drawn.
+    """
     try:
         meta = generate_synthetic_dataset(
             args.out,
@@ -46,13 +52,15 @@ def main(argv=None):
             size=args.size,
             overwrite=args.overwrite)
     except (FileExistsError, NotADirectoryError, ValueError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+        raise UserError(str(e)) from None
     print(f"wrote {meta['counts']['train']} training and "
           f"{meta['counts']['val']} validation images of {args.size}x"
           f"{args.size} px to {args.out} (classes: "
           f"{', '.join(meta['classes'])})")
-    return 0
+
+
+def main(argv=None) -> int:
+    return run_tool(run, parse_args(argv))
 
 
 if __name__ == '__main__':

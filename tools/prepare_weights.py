@@ -41,6 +41,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
+from escnet_mmseg.utils.cli import run_tool
 from escnet_mmseg.utils.pretrained import (CLIP_MODELS, HF_FILES, SAM_URL,
                                            cached_clip_file, clip_source,
                                            sam_source)
@@ -271,4 +272,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

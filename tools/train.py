@@ -18,8 +18,9 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmseg.registry import RUNNERS
 
-from escnet_mmseg.utils import (CheckpointError, DatasetNotFoundError,
-                                check_dataset_folders, setup_cpu_distributed)
+from escnet_mmseg.utils import (CheckpointError, check_dataset_folders,
+                                setup_cpu_distributed)
+from escnet_mmseg.utils.cli import run_tool
 from escnet_mmseg.utils.strict_runner import StrictCheckpointRunner
 
 
@@ -127,7 +128,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (CheckpointError, DatasetNotFoundError) as exc:
-        sys.exit(f'error: {exc}')
+    sys.exit(run_tool(main))

@@ -17,8 +17,11 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import infer  # noqa: E402  tools/infer.py: names, loading, image reading
+from escnet_mmseg.apis import (check_class_names, load_inferencer, read_image,
+                               refuse_existing, require_model_files)
+from escnet_mmseg.apis.cli_args import add_model_args
+from escnet_mmseg.utils import UserError, require_file
+from escnet_mmseg.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -26,9 +29,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('image', metavar='IMAGE', help='an image file')
-    parser.add_argument('--config', required=True, help='model config file')
-    parser.add_argument(
-        '--checkpoint', required=True, help='trained checkpoint (.pth)')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument(
         '--classes',
@@ -42,10 +42,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar='NAME',
         help='the classes to draw (default: every class of the vocabulary)')
     parser.add_argument(
-        '--device',
-        default=None,
-        help='e.g. cpu, cuda:0 (default: cuda if available)')
-    parser.add_argument(
         '--chunk',
         type=int,
         default=None,
@@ -55,7 +51,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--dpi', type=int, default=100, help='resolution of the figures')
     parser.add_argument(
         '--overwrite', action='store_true', help='replace existing figures')
-    infer.add_loading_args(parser)
+    add_model_args(parser)
     args = parser.parse_args(argv)
     if args.chunk is not None and args.chunk < 1:
         parser.error(f'--chunk must be >= 1, got {args.chunk}')
@@ -66,59 +62,52 @@ def check_inputs(args) -> tuple:
     """The vocabulary and the classes to draw, checked before any loading.
 
     Raises:
-        infer.CLIError: a missing file, bad names, or a class to draw that
-            is not in the vocabulary.
+        UserError: a missing file, bad names, or a class to draw that is
+            not in the vocabulary.
     """
     from escnet_mmseg.visualization import class_indices
-    for what, path in (('image', args.image), ('config', args.config),
-                       ('checkpoint', args.checkpoint)):
-        if not osp.isfile(path):
-            raise infer.CLIError(f'{what} file not found: {path}')
-    classes = args.classes and infer.check_class_names(args.classes,
-                                                       '--classes')
-    show = args.show and infer.check_class_names(args.show, '--show')
+    require_file(args.image, 'image file')
+    require_model_files(args.config, args.checkpoint)
+    classes = args.classes and check_class_names(args.classes, '--classes')
+    show = args.show and check_class_names(args.show, '--show')
     if classes and show:
         try:
             class_indices(classes, show)
         except ValueError as e:
-            raise infer.CLIError(f'{e} (in --show)') from None
+            raise UserError(f'{e} (in --show)') from None
     return classes, show
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> None:
     from escnet_mmseg.visualization import draw_class, explain, figure_names
     classes, show = check_inputs(args)
-    image = infer.read_image(args.image)
-    inferencer = infer.build_inferencer(args.config, args.checkpoint, classes,
-                                        args.device, args.chunk,
-                                        args.trust_checkpoint)
+    image = read_image(args.image)
+    # The explanation runs one whole view whatever --mode says.
+    inferencer = load_inferencer(args.config, args.checkpoint, classes,
+                                 args.device, args.chunk,
+                                 args.trust_checkpoint, args.mode,
+                                 args.cfg_options)
     try:
         expl = explain(inferencer, image, show)
     except ValueError as e:
-        raise infer.CLIError(f'{e} (in --show)' if show else str(e)) from None
+        raise UserError(f'{e} (in --show)' if show else str(e)) from None
     stem = osp.splitext(osp.basename(args.image))[0]
     paths = {
         name: osp.join(args.out_dir, file)
         for name, file in figure_names(stem, expl.shown).items()
     }
     if not args.overwrite:
-        infer.refuse_existing([paths])
+        refuse_existing(paths.values())
     os.makedirs(args.out_dir, exist_ok=True)
     for name, path in paths.items():
         draw_class(expl, name, dpi=args.dpi).savefig(path)
     count = f'{len(paths)} figure' + ('s' if len(paths) != 1 else '')
     print(f'{count} of {args.image} written to {args.out_dir}')
-    return 0
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    with infer.quiet_libraries(not args.verbose):
-        try:
-            return run(args)
-        except infer.CLIError as e:
-            print(f'error: {e}', file=sys.stderr)
-            return 1
+    return run_tool(run, args, verbose=args.verbose)
 
 
 if __name__ == '__main__':

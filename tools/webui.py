@@ -11,16 +11,17 @@ current vocabulary are cached). The page is served on 127.0.0.1 only unless
 found, what the model saw (the figure of ``tools/visualize_prompts.py``).
 """
 import argparse
+import functools
 import html
 import os
 import os.path as osp
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Sequence
 
-import numpy as np
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import infer  # noqa: E402  tools/infer.py: checks, segmentation, drawing
+from escnet_mmseg.apis import VocabularySession, load_inferencer
+from escnet_mmseg.apis.cli_args import add_model_args
+from escnet_mmseg.utils import UserError
+from escnet_mmseg.utils.cli import run_tool
 
 NAMES_HELP = ('Class names: one per line (or separated by ";"); synonyms '
               'after commas, e.g. "wall, walls"')
@@ -36,36 +37,6 @@ def default_examples() -> List[str]:
     return [path] if osp.isfile(path) else []
 
 
-def parse_names(text: str) -> List[str]:
-    """``"cat\\nwall,walls; floor"`` -> ``['cat', 'wall, walls', 'floor']``.
-
-    Synonyms follow the package's one rule (commas, spaces optional); each
-    name is spelled canonically.
-
-    Raises:
-        infer.CLIError: no names, an empty synonym or a duplicate.
-    """
-    names = [
-        n.strip() for line in (text or '').splitlines()
-        for n in line.split(';')
-    ]
-    names = [n for n in names if n]
-    if not names:
-        raise infer.CLIError('type at least one class name')
-    return infer.check_class_names(names, 'the class names')
-
-
-def to_rgb(image: np.ndarray) -> np.ndarray:
-    """Uploaded image (H, W), (H, W, 3) or (H, W, 4) -> RGB uint8 (H, W, 3)."""
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = np.stack([image] * 3, axis=-1)
-    image = image[..., :3]
-    if image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(image)
-
-
 def legend_html(summary: dict, palette: Sequence[Sequence[int]]) -> str:
     """The classes present, largest first: colour swatch, name, share."""
     rows = []
@@ -79,108 +50,41 @@ def legend_html(summary: dict, palette: Sequence[Sequence[int]]) -> str:
     return ('<table class="legend">' + ''.join(rows) + '</table>')
 
 
-class Segmenter:
-    """Serves every request with one model; only the vocabulary changes.
+def shown_on_page(handler: Callable) -> Callable:
+    """A page handler whose :class:`UserError` is shown as the page's error
+    message."""
 
-    Args:
-        inferencer: An :class:`~escnet_mmseg.apis.OpenVocabInferencer`.
-    """
-
-    def __init__(self, inferencer) -> None:
-        self.inferencer = inferencer
-        self.present: List[str] = []  # classes found by the last request
-
-    @property
-    def names(self) -> List[str]:
-        return list(self.inferencer.model.dataset_meta['classes'])
-
-    def use(self, image: np.ndarray, names_text: str) -> np.ndarray:
-        """Switch to the typed vocabulary; the image as RGB uint8.
-
-        Raises:
-            infer.CLIError: no image, or bad class names.
-        """
-        if image is None:
-            raise infer.CLIError('upload or pick an image first')
-        names = parse_names(names_text)
-        if names != self.names:  # same names: keep the cached embeddings
-            self.inferencer.set_vocabulary(names)
-        return to_rgb(image)
-
-    def segment(self,
-                image: np.ndarray,
-                names_text: str,
-                opacity: float = 0.5) -> Tuple[np.ndarray, str, dict]:
-        """Painted RGB image, HTML legend and summary of one image.
-
-        Raises:
-            infer.CLIError: no image, or bad class names.
-        """
-        rgb = self.use(image, names_text)
-        labels = infer.segment(self.inferencer, rgb[..., ::-1].copy())
-        meta = self.inferencer.model.dataset_meta
-        summary = infer.summarize(labels, meta['classes'])
-        self.present = [r['name'] for r in summary['present']]
-        painted = infer.paint(rgb, labels, meta['palette'], opacity)
-        return painted, legend_html(summary, meta['palette']), summary
-
-    def __call__(self, image, names_text, opacity):
+    @functools.wraps(handler)
+    def wrapped(*args):
         import gradio as gr
         try:
-            painted, legend, _ = self.segment(image, names_text, opacity)
-        except infer.CLIError as e:
-            raise gr.Error(str(e))
-        return painted, legend
-
-
-class Explainer:
-    """The Explain tab: the figure of ``tools/visualize_prompts.py`` for one
-    of the classes the last segmentation found.
-
-    Args:
-        segmenter (Segmenter): The model, its vocabulary and the classes
-            found by its last request.
-    """
-
-    def __init__(self, segmenter: Segmenter) -> None:
-        self.segmenter = segmenter
-
-    def figure(self, image: np.ndarray, names_text: str,
-               name: Optional[str]) -> np.ndarray:
-        """The RGB figure (H', W', 3) of class ``name`` in ``image``.
-
-        Raises:
-            infer.CLIError: no image, no class picked, bad class names, or a
-                class that is not in them.
-        """
-        from escnet_mmseg.visualization import (draw_class, explain,
-                                                figure_to_rgb)
-        if not name:
-            raise infer.CLIError('press Segment first, then pick one of the '
-                                 'classes it found')
-        rgb = self.segmenter.use(image, names_text)
-        try:
-            expl = explain(
-                self.segmenter.inferencer, rgb[..., ::-1].copy(), show=[name])
-        except ValueError as e:
-            raise infer.CLIError(str(e)) from None
-        return figure_to_rgb(draw_class(expl, name))
-
-    def choices(self):
-        """The class picker, offering the classes found (largest first)."""
-        import gradio as gr
-        found = self.segmenter.present
-        return gr.Dropdown(choices=found, value=found[0] if found else None)
-
-    def __call__(self, image, names_text, name):
-        import gradio as gr
-        try:
-            return self.figure(image, names_text, name)
-        except infer.CLIError as e:
+            return handler(*args)
+        except UserError as e:
             raise gr.Error(str(e))
 
+    return wrapped
 
-def build_explain_tab(explainer: Explainer, image, names, segmented):
+
+def segment_handler(session: VocabularySession) -> Callable:
+    """Segment button: (image, names, opacity) -> (painted, legend HTML)."""
+
+    @shown_on_page
+    def segment(image, names_text, opacity):
+        painted, summary = session.segment(image, names_text, opacity)
+        palette = session.inferencer.model.dataset_meta['palette']
+        return painted, legend_html(summary, palette)
+
+    return segment
+
+
+def explain_choices(session: VocabularySession):
+    """The class picker, offering the classes found (largest first)."""
+    import gradio as gr
+    found = session.present
+    return gr.Dropdown(choices=found, value=found[0] if found else None)
+
+
+def build_explain_tab(session: VocabularySession, image, names, segmented):
     """The Explain tab; its class picker is refilled after every
     segmentation (``segmented``, the Segment button's click event)."""
     import gradio as gr
@@ -202,12 +106,13 @@ def build_explain_tab(explainer: Explainer, image, names, segmented):
             label='What the model saw',
             interactive=False,
             elem_id='explain-figure')
-    segmented.then(explainer.choices, None, pick)
+    segmented.then(functools.partial(explain_choices, session), None, pick)
     button.click(
-        explainer, [image, names, pick], [figure], concurrency_limit=1)
+        shown_on_page(session.explain), [image, names, pick], [figure],
+        concurrency_limit=1)
 
 
-def build_demo(segmenter: Segmenter, examples: Sequence[str]):
+def build_demo(session: VocabularySession, examples: Sequence[str]):
     """The Gradio page (a ``gr.Blocks``)."""
     import gradio as gr
     with gr.Blocks(
@@ -225,7 +130,7 @@ def build_demo(segmenter: Segmenter, examples: Sequence[str]):
                         elem_id='image',
                         height=360)
                     names = gr.Textbox(
-                        value='\n'.join(segmenter.names),
+                        value='\n'.join(session.names),
                         lines=6,
                         label=NAMES_HELP,
                         elem_id='names')
@@ -253,9 +158,10 @@ def build_demo(segmenter: Segmenter, examples: Sequence[str]):
                     label='Example images')
         # One request at a time: the vocabulary is the model's state.
         segmented = button.click(
-            segmenter, [image, names, opacity], [overlay, legend],
+            segment_handler(session), [image, names, opacity],
+            [overlay, legend],
             concurrency_limit=1)
-        build_explain_tab(Explainer(segmenter), image, names, segmented)
+        build_explain_tab(session, image, names, segmented)
     return demo
 
 
@@ -263,9 +169,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config', required=True, help='model config file')
-    parser.add_argument(
-        '--checkpoint', required=True, help='trained checkpoint (.pth)')
     parser.add_argument('--port', type=int, default=7860)
     parser.add_argument(
         '--host',
@@ -273,53 +176,44 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='address to listen on (default: this machine '
         'only)')
     parser.add_argument(
-        '--device',
-        default=None,
-        help='e.g. cpu, cuda:0 (default: cuda if available)')
-    parser.add_argument(
         '--example',
         nargs='*',
         default=None,
         metavar='IMG',
         help='example images to offer (default: a photo shipped with '
         'matplotlib)')
-    infer.add_loading_args(parser)
+    add_model_args(parser)
     return parser.parse_args(argv)
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Load the model, then serve the page until stopped."""
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise UserError('the web demo needs Gradio: pip install -e ".[webui]"')
+    examples = default_examples() if args.example is None else [
+        p for p in args.example if osp.isfile(p)
+    ]
+    inferencer = load_inferencer(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        trust_checkpoint=args.trust_checkpoint,
+        test_mode=args.mode,
+        cfg_options=args.cfg_options)
+    demo = build_demo(VocabularySession(inferencer), examples)
+    demo.queue().launch(
+        server_name=args.host,
+        server_port=args.port,
+        show_error=True,
+        allowed_paths=[osp.dirname(p) for p in examples])
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        print(
-            'error: the web demo needs Gradio: pip install -e ".[webui]"',
-            file=sys.stderr)
-        return 1
-    with infer.quiet_libraries(not args.verbose):
-        try:
-            for what, path in (('config', args.config), ('checkpoint',
-                                                         args.checkpoint)):
-                if not osp.isfile(path):
-                    raise infer.CLIError(f'{what} file not found: {path}')
-            examples = default_examples() if args.example is None else [
-                p for p in args.example if osp.isfile(p)
-            ]
-            inferencer = infer.build_inferencer(args.config, args.checkpoint,
-                                                None, args.device, None,
-                                                args.trust_checkpoint,
-                                                args.mode, args.cfg_options)
-        except Exception as e:  # noqa: BLE001  one line, never a traceback
-            print(f'error: {e}', file=sys.stderr)
-            return 1
-        demo = build_demo(Segmenter(inferencer), examples)
-        demo.queue().launch(
-            server_name=args.host,
-            server_port=args.port,
-            show_error=True,
-            allowed_paths=[osp.dirname(p) for p in examples])
-    return 0
+    return run_tool(serve, args, verbose=args.verbose)
 
 
 if __name__ == '__main__':

@@ -2,13 +2,14 @@
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import Callable, Iterable, List, Sequence
 
 from mmengine.utils import track_parallel_progress, track_progress
 
+from .errors import UserError, require_file  # noqa: F401
 
-class ConversionError(Exception):
+
+class ConversionError(UserError):
     """A problem with the input data, reported without a traceback."""
 
 
@@ -27,11 +28,6 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 
 def require_dir(path: str, what: str) -> None:
     if not osp.isdir(path):
-        raise ConversionError(f'{what} not found: {path}')
-
-
-def require_file(path: str, what: str) -> None:
-    if not osp.isfile(path):
         raise ConversionError(f'{what} not found: {path}')
 
 
@@ -59,13 +55,3 @@ def run_tasks(func: Callable, tasks: List, nproc: int) -> List:
         return track_parallel_progress(
             func, tasks, nproc=min(nproc, len(tasks)))
     return track_progress(func, tasks)
-
-
-def run_main(main: Callable, argv=None) -> int:
-    """Call ``main(argv)``; print input errors without a traceback."""
-    try:
-        main(argv)
-    except ConversionError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
-    return 0

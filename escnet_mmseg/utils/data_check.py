@@ -6,10 +6,12 @@ deep inside MMSeg's dataset scanning, after the model was built.
 import os.path as osp
 from typing import Iterator, Mapping
 
+from .errors import UserError
+
 DATASET_DOC = 'docs/dataset_prepare.md'
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(UserError, FileNotFoundError):
     """A dataset folder or annotation file of the config does not exist."""
 
 

@@ -26,13 +26,15 @@ from typing import (Callable, Iterator, List, Mapping, Optional, Sequence,
 import torch
 from torch import nn
 
+from .errors import UserError
+
 MapLocation = Union[str, torch.device, Callable, None]
 # Key renamings applied before loading, as MMEngine's (DDP's "module.").
 DEFAULT_REVISE_KEYS = ((r'^module\.', ''), )
 _SHOW_KEYS = 5  # keys named in an error message
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint that cannot be used: unreadable, unsafe to unpickle, or
     not a checkpoint of this model. The message names the file."""
 

@@ -8,8 +8,10 @@ import torch
 from mmengine.config import Config
 
 from escnet_mmseg.apis import (PROTOCOL_TEST_CFG, OpenVocabInferencer,
-                               apply_test_mode)
+                               VocabularySession, apply_test_mode,
+                               load_inferencer)
 from escnet_mmseg.models import ESCNet
+from escnet_mmseg.utils import UserError
 from tests.tiny import REPO, TINY_CONFIG
 from tests.tools.test_infer import save_tiny_checkpoint
 from tests.tools.tool_loader import load_tool
@@ -157,22 +159,25 @@ def test_infer_cli_bad_layout_is_one_line(checkpoint, tmp_path, capsys):
 def test_webui_segments_with_the_chosen_mode(checkpoint, colour_model,
                                              monkeypatch):
     built = []
-    real_build = webui.infer.build_inferencer
 
-    def build(*args):
-        built.append(args[6:])
-        raise webui.infer.CLIError('stop before serving')
+    def build(*args, **kwargs):
+        built.append((kwargs['test_mode'], kwargs['cfg_options']))
+        raise UserError('stop before serving')
 
-    monkeypatch.setattr(webui.infer, 'build_inferencer', build)
+    monkeypatch.setattr(webui, 'load_inferencer', build)
     base = ['--config', str(TINY_CONFIG), '--checkpoint', checkpoint]
     assert webui.main(base) == 1
     assert webui.main(base + ['--mode', 'whole']) == 1
     assert built == [('slide_global', None), ('whole', None)]
     # The page's segmentation with the default: the 5 views, photo size.
-    segmenter = webui.Segmenter(
-        real_build(
-            str(TINY_CONFIG), checkpoint, None, 'cpu', None, False, *built[0]))
-    _, _, summary = segmenter.segment(photo()[..., ::-1], 'red\ngreen', 0.5)
+    session = VocabularySession(
+        load_inferencer(
+            str(TINY_CONFIG),
+            checkpoint,
+            device='cpu',
+            test_mode=built[0][0],
+            cfg_options=built[0][1]))
+    _, summary = session.segment(photo()[..., ::-1], 'red\ngreen', 0.5)
     assert colour_model == [(5, 3, 384, 384)]
     assert (summary['height'], summary['width']) == PHOTO_HW
     share = {r['name']: r['share'] for r in summary['present']}

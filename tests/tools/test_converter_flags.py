@@ -5,6 +5,7 @@ import json
 import numpy as np
 from scipy.io import savemat
 
+from escnet_mmseg.utils.cli import run_tool
 from tests.tools.test_converters import (CONVERTERS, read, rle_counts,
                                          write_fake_ade)
 from tests.tools.tool_loader import load_tool
@@ -16,7 +17,7 @@ def _ade_run(tmp_path, *flags):
     index = np.full((40, 60), 1831)  # person -> 11
     index[:20] = 2978  # wall -> 0
     write_fake_ade(root, 'ADE_val_00000001', index)
-    assert ade.run_main(ade.main, [str(root), '--nproc', '1', *flags]) == 0
+    assert run_tool(ade.main, [str(root), '--nproc', '1', *flags]) == 0
     return root
 
 
@@ -56,7 +57,7 @@ def test_pascal_context_459_mat_dir_split_file_out_dir(tmp_path):
     split = tmp_path / 'ids.txt'
     split.write_text('b\n')  # only b is converted
     out = tmp_path / 'pc459'
-    assert pc.run_main(pc.main, [
+    assert run_tool(pc.main, [
         str(root), '--mat-dir',
         str(mats), '--split-file',
         str(split), '--out-dir',
@@ -86,7 +87,7 @@ def test_pascal_context_59_out_dir(tmp_path):
         ])
     (tmp_path / 'a.json').write_text(json.dumps(data))
     out = tmp_path / 'labels59'
-    assert pc.run_main(pc.main, [
+    assert run_tool(pc.main, [
         str(root),
         str(tmp_path / 'a.json'), '-o',
         str(out), '--splits', 'val', '--nproc', '1'

@@ -12,6 +12,7 @@ from scipy.io import savemat
 
 from escnet_mmseg.datasets import ADE20K_847_ADE_IDS, pascal_context_val_ids
 from escnet_mmseg.datasets.pascal_context_459 import PASCAL_CONTEXT_VAL_FILE
+from escnet_mmseg.utils.cli import run_tool
 from tests.datasets.tiny_data import write_tiny_dataset
 from tests.tools.tool_loader import load_tool
 
@@ -36,7 +37,7 @@ def test_coco_stuff164k(tmp_path, capsys):
                    dtype=np.uint8)
     for split in ('train2017', 'val2017'):
         save(raw, root / 'annotations' / split / '000000000009.png')
-    assert coco.run_main(coco.main, [str(root), '--nproc', '1']) == 0
+    assert run_tool(coco.main, [str(root), '--nproc', '1']) == 0
     out = read(root / 'annotations' / 'val2017' /
                '000000000009_labelTrainIds.png')
     expected = np.array([[0, 10, 255, 11], [255, 80, 170, 255],
@@ -45,12 +46,11 @@ def test_coco_stuff164k(tmp_path, capsys):
     assert (root / 'annotations' / 'train2017' /
             '000000000009_labelTrainIds.png').exists()
     # Second run: outputs exist -> refuses; --overwrite replaces them.
-    assert coco.run_main(coco.main, [str(root), '--nproc', '1']) == 1
+    assert run_tool(coco.main, [str(root), '--nproc', '1']) == 1
     assert 'already exist' in capsys.readouterr().err
-    assert coco.run_main(coco.main,
-                         [str(root), '--nproc', '1', '--overwrite']) == 0
+    assert run_tool(coco.main, [str(root), '--nproc', '1', '--overwrite']) == 0
     # The converted labels are not taken for inputs on a later run.
-    assert coco.run_main(coco.main, [str(root), '--overwrite']) == 0
+    assert run_tool(coco.main, [str(root), '--overwrite']) == 0
 
 
 def test_coco_stuff164k_copies_images_to_out_dir(tmp_path):
@@ -59,7 +59,7 @@ def test_coco_stuff164k_copies_images_to_out_dir(tmp_path):
     save(
         np.zeros((4, 4), np.uint8), root / 'annotations' / 'val2017' / '1.png')
     save(np.zeros((4, 4, 3), np.uint8), root / 'images' / 'val2017' / '1.jpg')
-    assert coco.run_main(
+    assert run_tool(
         coco.main,
         [str(root), '-o',
          str(out), '--splits', 'val2017', '--nproc', '1']) == 0
@@ -69,7 +69,7 @@ def test_coco_stuff164k_copies_images_to_out_dir(tmp_path):
 
 def test_coco_stuff164k_missing_input_is_named(tmp_path, capsys):
     coco = load_tool(CONVERTERS + 'coco_stuff164k.py')
-    assert coco.run_main(coco.main, [str(tmp_path / 'nowhere')]) == 1
+    assert run_tool(coco.main, [str(tmp_path / 'nowhere')]) == 1
     err = capsys.readouterr().err
     assert 'nowhere' in err and 'train2017' in err
 
@@ -104,7 +104,7 @@ def test_ade20k_847(tmp_path):
     big = np.full((600, 700), 1831)
     big[:300] = 2978
     write_fake_ade(root, 'ADE_val_00000002', big, scene='bar')
-    assert ade.run_main(ade.main, [str(root), '--nproc', '2']) == 0
+    assert run_tool(ade.main, [str(root), '--nproc', '2']) == 0
 
     ann_dir = root / 'annotations_detectron2' / 'validation'
     out = read(ann_dir / 'ADE_val_00000001.tif')
@@ -145,12 +145,12 @@ def test_ade20k_847_lut_covers_all_ids():
 def test_ade20k_847_errors(tmp_path, capsys):
     ade = load_tool(CONVERTERS + 'ade20k_847.py')
     root = tmp_path / 'ADE'
-    assert ade.run_main(ade.main, [str(root)]) == 1
+    assert run_tool(ade.main, [str(root)]) == 1
     assert osp.join('images', 'ADE', 'validation') in capsys.readouterr().err
     write_fake_ade(root, 'ADE_val_00000001', np.zeros((4, 4), int))
     os.remove(root / 'images' / 'ADE' / 'validation' / 'cultural' / 'abbey' /
               'ADE_val_00000001_seg.png')
-    assert ade.run_main(ade.main, [str(root), '--nproc', '1']) == 1
+    assert run_tool(ade.main, [str(root), '--nproc', '1']) == 1
     assert 'ADE_val_00000001_seg.png' in capsys.readouterr().err
 
 
@@ -197,7 +197,7 @@ def test_pascal_context_459(tmp_path, capsys, pc459):
     label = np.array([[0, 1, 2], [301, 459, 459]], dtype=np.uint16)
     savemat(root / 'trainval' / '2008_000001.mat', dict(LabelMap=label))
     (root / 'labels.txt').write_text('1: accordion\n2: aeroplane\n3: bike\n')
-    assert pc459.run_main(pc459.main, [str(root), '--nproc', '1']) == 0
+    assert run_tool(pc459.main, [str(root), '--nproc', '1']) == 0
     assert 'differs' in capsys.readouterr().out  # labels.txt id 3 warned
     out = read(root / 'annotations_detectron2' / 'pc459_val' /
                '2008_000001.tif')
@@ -206,8 +206,8 @@ def test_pascal_context_459(tmp_path, capsys, pc459):
 
     savemat(root / 'trainval' / '2008_000002.mat',
             dict(LabelMap=np.full((2, 3), 460, np.uint16)))
-    assert pc459.run_main(pc459.main,
-                          [str(root), '--overwrite', '--nproc', '1']) == 1
+    assert run_tool(pc459.main,
+                    [str(root), '--overwrite', '--nproc', '1']) == 1
     err = capsys.readouterr().err
     assert '2008_000002.mat' in err and '460' in err
 
@@ -220,7 +220,7 @@ def test_pascal_context_459_names_differing_ids(tmp_path, capsys, pc459):
     split.parent.mkdir(parents=True)
     split.write_text('2008_000001\n2008_000002\n2008_000003\n')
     (root / 'pascalcontext_val.txt').write_text('2008_000001\n2008_000002')
-    assert pc459.run_main(pc459.main, [str(root), '--nproc', '1']) == 0
+    assert run_tool(pc459.main, [str(root), '--nproc', '1']) == 0
     out = capsys.readouterr().out
     assert ('only in val.txt: 2008_000003; only in the packaged list: none'
             in out)
@@ -233,7 +233,7 @@ def test_pascal_context_459_names_differing_ids(tmp_path, capsys, pc459):
         == (['2008_000002', '2008_000003'], ['2008_000009'])
 
     # --split-file converts other ids (and says how they differ).
-    assert pc459.run_main(
+    assert run_tool(
         pc459.main,
         [str(root), '--split-file',
          str(split), '--overwrite', '--nproc', '1']) == 0
@@ -246,7 +246,7 @@ def test_pascal_context_459_default_is_packaged_list(tmp_path, capsys):
     pc = load_tool(CONVERTERS + 'pascal_context_459.py')
     root = tmp_path / 'VOC2010'
     write_fake_voc2010(root, pascal_context_val_ids()[:2])
-    assert pc.run_main(pc.main, [str(root), '--nproc', '1']) == 1
+    assert run_tool(pc.main, [str(root), '--nproc', '1']) == 1
     err = capsys.readouterr().err
     assert '5102 of the 5104 label maps' in err
     assert str(root / 'trainval') in err
@@ -258,16 +258,16 @@ def test_pascal_context_459_missing_images(tmp_path, capsys, pc459):
     root = tmp_path / 'VOC2010'
     write_fake_voc2010(root, ['2008_000001', '2008_000002'])
     (root / 'JPEGImages' / '2008_000002.jpg').unlink()
-    assert pc459.run_main(pc459.main, [str(root), '--nproc', '1']) == 1
+    assert run_tool(pc459.main, [str(root), '--nproc', '1']) == 1
     err = capsys.readouterr().err
     assert '1 of the 2 images' in err and '2008_000002' in err
     assert str(root / 'JPEGImages') in err
     assert not (root / 'annotations_detectron2').exists()
 
     (root / 'JPEGImages' / '2008_000002.jpg').write_bytes(b'')
-    assert pc459.run_main(pc459.main,
-                          [str(root), '--split-file',
-                           str(root / 'none.txt')]) == 1
+    assert run_tool(pc459.main,
+                    [str(root), '--split-file',
+                     str(root / 'none.txt')]) == 1
     assert 'none.txt' in capsys.readouterr().err
 
 
@@ -352,8 +352,7 @@ def test_pascal_context_59(tmp_path):
         ])
     json_path = tmp_path / 'trainval_merged.json'
     json_path.write_text(json.dumps(data))
-    assert pc.run_main(pc.main,
-                       [str(root), str(json_path), '--nproc', '1']) == 0
+    assert run_tool(pc.main, [str(root), str(json_path), '--nproc', '1']) == 0
     out = read(root / 'SegmentationClassContext' / '2008_000001.png')
     expected = np.zeros((h, w), np.uint8)
     expected[aeroplane] = 1
@@ -368,7 +367,7 @@ def test_pascal_context_59(tmp_path):
 
     data['annos_segmentation'][0]['category_id'] = 3  # not a PC-59 class
     json_path.write_text(json.dumps(data))
-    assert pc.run_main(
+    assert run_tool(
         pc.main,
         [str(root), str(json_path), '--overwrite', '--nproc', '1']) == 1
 
@@ -378,13 +377,13 @@ def test_voc20_checker(tmp_path, capsys):
     voc = load_tool(CONVERTERS + 'voc20.py')
     root = tmp_path / 'VOC2012'
     write_tiny_dataset('voc-20', str(root))
-    assert voc.run_main(voc.main, [str(root), '--nproc', '1']) == 0
+    assert run_tool(voc.main, [str(root), '--nproc', '1']) == 0
     assert 'ready for PAS-20' in capsys.readouterr().out
     save(
         np.full((3, 3), 37, np.uint8),
         root / 'SegmentationClass' / '2007_000002.png')
     os.remove(root / 'JPEGImages' / '2007_000001.jpg')
-    assert voc.run_main(voc.main, [str(root), '--nproc', '2']) == 1
+    assert run_tool(voc.main, [str(root), '--nproc', '2']) == 1
     err = capsys.readouterr().err
     assert '2007_000002.png' in err and '37' in err
     assert '2007_000001.jpg: missing' in err

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from escnet_mmseg.apis import batch_inference
 from tests.tiny import NAMES, TINY_CONFIG, build_tiny_model
 from tests.tools.tool_loader import REPO, load_tool
 
@@ -100,7 +101,8 @@ def test_folder_outputs_and_refusal_to_overwrite(checkpoint, tmp_path, capsys,
 
     # Existing outputs: refused before the model is even built.
     before = {p: p.stat().st_mtime_ns for p in out.rglob('*') if p.is_file()}
-    monkeypatch.setattr(infer, 'build_inferencer', None)  # must not be used
+    monkeypatch.setattr(batch_inference, 'load_inferencer',
+                        None)  # must not be used
     code, _, err = run(capsys, tmp_path / 'photos', *common(checkpoint, out))
     assert code == 1
     assert err.strip().splitlines()[-1].startswith('error: ')
@@ -150,30 +152,6 @@ def test_synonyms_with_or_without_spaces_are_one_class(checkpoint, tmp_path,
         assert outputs[key][0] == summary
         assert np.array_equal(outputs[key][1], labels)
         assert np.array_equal(outputs[key][2], overlay)
-
-
-def test_output_names_from_globs_and_files(tmp_path):
-    write_images(tmp_path)
-    out = str(tmp_path / 'out')
-    # Two explicit files with one name: named after their folders.
-    items = infer.collect_inputs(
-        [str(tmp_path / 'sub1' / 'a.png'),
-         str(tmp_path / 'sub2' / 'a.png')], out)
-    assert [name for _, name in items] == ['sub1/a', 'sub2/a']
-    # A glob: only images; our own output folder is never an input.
-    os.makedirs(tmp_path / 'out')
-    cv2.imwrite(
-        str(tmp_path / 'out' / 'old_overlay.png'), np.zeros((4, 4, 3),
-                                                            np.uint8))
-    items = infer.collect_inputs([str(tmp_path / '*')], out)
-    assert sorted(name
-                  for _, name in items) == ['rgba', 'sub1/a', 'sub2/a', 'top']
-    # Same stem, other suffix: the suffix is kept.
-    cv2.imwrite(str(tmp_path / 'top.png'), np.zeros((4, 4, 3), np.uint8))
-    items = infer.collect_inputs(
-        [str(tmp_path / 'top.jpg'),
-         str(tmp_path / 'top.png')], out)
-    assert [name for _, name in items] == ['top_jpg', 'top_png']
 
 
 def test_more_than_255_classes_give_16_bit_label_maps(checkpoint, tmp_path,

@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.tiny import NAMES, TINY_CONFIG
+from escnet_mmseg.apis import VocabularySession, load_inferencer
+from tests.tiny import TINY_CONFIG
 from tests.tools.test_infer import save_tiny_checkpoint
 from tests.tools.tool_loader import REPO, load_tool
 
@@ -27,78 +28,31 @@ def checkpoint(tmp_path_factory):
     return save_tiny_checkpoint(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
 
 
-def test_parse_names():
-    assert webui.parse_names('cat\n wall, walls ;floor\n\n') == [
-        'cat', 'wall, walls', 'floor'
-    ]
-    with pytest.raises(webui.infer.CLIError, match='at least one'):
-        webui.parse_names(' \n;')
-    with pytest.raises(webui.infer.CLIError, match='duplicate'):
-        webui.parse_names('cat\nCat')
-    # One class-name rule: commas with or without spaces.
-    assert webui.parse_names('cat\nwall,walls') == webui.parse_names(
-        'cat\nwall, walls') == ['cat', 'wall, walls']
-    with pytest.raises(webui.infer.CLIError, match='"wall," in the class'):
-        webui.parse_names('cat\nwall,')
-    with pytest.raises(webui.infer.CLIError, match='duplicate'):
-        webui.parse_names('wall, walls\nwall,walls')
-    assert webui.parse_args(['--config', 'c', '--checkpoint',
-                             'w']).host == ('127.0.0.1')
+def test_parse_args():
+    args = webui.parse_args(['--config', 'c', '--checkpoint', 'w'])
+    assert args.host == '127.0.0.1' and args.mode == 'slide_global'
 
 
-def test_vocabulary_changes_without_rebuilding_the_model(checkpoint):
-    inferencer = webui.infer.build_inferencer(
-        str(TINY_CONFIG), checkpoint, None, 'cpu', None)
-    segmenter = webui.Segmenter(inferencer)
-    assert segmenter.names == list(NAMES)
+def test_page_handlers(checkpoint):
+    """The page's handlers: legend HTML, errors shown on the page, the
+    Explain tab's class picker (the logic: tests/apis/test_session.py)."""
+    import gradio as gr
+    session = VocabularySession(
+        load_inferencer(str(TINY_CONFIG), checkpoint, device='cpu'))
     # the page sends no usage analytics to an outside service
-    assert webui.build_demo(segmenter, []).analytics_enabled is False
-    model = inferencer.model
-    encoder = model.text_encoder
-    encoded = []
-    real_encode = encoder._encode
-    encoder._encode = lambda names, clip: (encoded.append(names),
-                                           real_encode(names, clip))[1]
-    image = np.random.RandomState(0).randint(0, 255, (40, 52, 4), np.uint8)
-
-    painted, legend, summary = segmenter.segment(image, '\n'.join(NAMES))
-    assert painted.shape == (40, 52, 3) and painted.dtype == np.uint8
-    assert summary['classes'] == list(NAMES)
-    painted, legend, summary = segmenter.segment(image, 'dog; wall, walls')
-    assert summary['classes'] == ['dog', 'wall, walls']
-    assert {p['name'] for p in summary['present']} <= {'dog', 'wall, walls'}
-    assert all(
-        html_name in legend
-        for html_name in (p['name'] for p in summary['present']))
-    # "wall,walls" is the same class (and the same cached embedding).
-    tight = segmenter.segment(image, 'dog\nwall,walls')
-    assert tight[2] == summary and tight[1] == legend
-    assert np.array_equal(tight[0], painted)
-    segmenter.segment(image[..., 0], 'dog\nwall, walls', opacity=0.2)
-    assert inferencer.model is model
-    # Encoded once per vocabulary: the repeated one came from the cache.
-    assert encoded == [NAMES, ('dog', 'wall, walls')]
-    with pytest.raises(webui.infer.CLIError, match='upload or pick'):
-        segmenter.segment(None, 'dog')
-
-
-def test_explain_tab_draws_a_segmented_class(checkpoint):
-    inferencer = webui.infer.build_inferencer(
-        str(TINY_CONFIG), checkpoint, None, 'cpu', None)
-    segmenter = webui.Segmenter(inferencer)
-    explainer = webui.Explainer(segmenter)
-    image = np.random.RandomState(2).randint(0, 255, (40, 52, 3), np.uint8)
-    with pytest.raises(webui.infer.CLIError, match='press Segment first'):
-        explainer.figure(image, 'sky\ngrass', None)
-    _, _, summary = segmenter.segment(image, 'sky\ngrass, lawn\nstar')
-    found = [p['name'] for p in summary['present']]
-    assert segmenter.present == found
-    assert explainer.choices().choices == [(n, n) for n in found]
-    figure = explainer.figure(image, 'sky\ngrass,lawn\nstar', found[0])
-    assert figure.ndim == 3 and figure.shape[-1] == 3
-    assert figure.dtype == np.uint8 and figure.shape[0] > 200
-    with pytest.raises(webui.infer.CLIError, match='"dog" is not in the'):
-        explainer.figure(image, 'sky\ngrass', 'dog')
+    assert webui.build_demo(session, []).analytics_enabled is False
+    segment = webui.segment_handler(session)
+    image = np.random.RandomState(0).randint(0, 255, (40, 52, 3), np.uint8)
+    painted, legend = segment(image, 'dog; wall,walls', 0.5)
+    assert painted.shape == (40, 52, 3)
+    assert session.present and all(f'>{name}<' in legend
+                                   for name in session.present)
+    assert webui.explain_choices(session).choices == [(n, n)
+                                                      for n in session.present]
+    with pytest.raises(gr.Error, match='upload or pick'):
+        segment(None, 'dog', 0.5)
+    with pytest.raises(gr.Error, match='"cat" is not in the'):
+        webui.shown_on_page(session.explain)(image, 'dog', 'cat')
 
 
 def _free_port() -> int:

@@ -33,9 +33,10 @@ import numpy as np
 from PIL import Image
 
 from escnet_mmseg.datasets.ade20k_847 import ADE20K_847_ADE_IDS
+from escnet_mmseg.utils.cli import run_tool
 from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
                                            check_outputs, make_parent_dirs,
-                                           require_dir, run_main, run_tasks)
+                                           require_dir, run_tasks)
 
 IGNORE = 65535
 # Largest value of R // 10 * 256 + G for 8-bit R and G.
@@ -146,4 +147,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(run_main(main))
+    sys.exit(run_tool(main))

@@ -28,9 +28,10 @@ from glob import glob
 import numpy as np
 from PIL import Image
 
+from escnet_mmseg.utils.cli import run_tool
 from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
                                            check_outputs, make_parent_dirs,
-                                           require_dir, run_main, run_tasks)
+                                           require_dir, run_tasks)
 
 SPLITS = ('train2017', 'val2017')
 EXPECTED = dict(train2017=118287, val2017=5000)
@@ -117,4 +118,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(run_main(main))
+    sys.exit(run_tool(main))

@@ -41,9 +41,10 @@ from PIL import Image
 from escnet_mmseg.datasets.pascal_context_459 import (
     PASCAL_CONTEXT_459_CLASSES, PASCAL_CONTEXT_VAL_FILE,
     pascal_context_val_ids)
+from escnet_mmseg.utils.cli import run_tool
 from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
                                            check_outputs, make_parent_dirs,
-                                           require_dir, require_file, run_main,
+                                           require_dir, require_file,
                                            run_tasks)
 
 IGNORE = 65535
@@ -212,4 +213,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(run_main(main))
+    sys.exit(run_tool(main))

@@ -32,9 +32,10 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
+from escnet_mmseg.utils.cli import run_tool
 from escnet_mmseg.utils.conversion import (ConversionError, add_common_args,
                                            check_outputs, make_parent_dirs,
-                                           require_dir, require_file, run_main,
+                                           require_dir, require_file,
                                            run_tasks)
 
 # Category ids of the background (0) and of the 59 classes in the merged
@@ -185,4 +186,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(run_main(main))
+    sys.exit(run_tool(main))

@@ -24,8 +24,9 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
+from escnet_mmseg.utils.cli import run_tool
 from escnet_mmseg.utils.conversion import (ConversionError, require_dir,
-                                           require_file, run_main, run_tasks)
+                                           require_file, run_tasks)
 
 VALID = np.array(list(range(21)) + [255])
 EXPECTED = dict(val=1449, train=1464)
@@ -89,4 +90,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(run_main(main))
+    sys.exit(run_tool(main))
