@@ -15,6 +15,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 from scipy.io import savemat
 
+from escnet_mmseg.datasets import pascal_context_val_ids
 from tests.datasets.tiny_data import write_tiny_dataset
 from tests.docs_blocks import DOCS, REPO, DocShell, code_blocks
 from tests.tools.test_converters import rle_counts, write_fake_ade
@@ -73,8 +74,13 @@ def ade150_archive(out: Path, work: Path) -> None:
 
 def voc2010_archives(out: Path, work: Path) -> None:
     voc = work / 'voc2010' / 'VOCdevkit' / 'VOC2010'
+    # The PC-459 converter needs every id of the packaged validation list;
+    # only the images a dataset loads here need to be real.
+    stems = ('2008_000001', ) + tuple(pascal_context_val_ids())
     for stem in ('2008_000001', '2008_000002'):
         _image(voc / 'JPEGImages' / f'{stem}.jpg')
+    for stem in stems[2:]:
+        (voc / 'JPEGImages' / f'{stem}.jpg').write_bytes(b'')
     _tar(out / 'VOCtrainval_03-May-2010.tar', work / 'voc2010')
     # trainval_merged.json: image 1 (val) has an aeroplane (PC-59 id 1).
     mask = np.zeros(HW, bool)
@@ -99,7 +105,7 @@ def voc2010_archives(out: Path, work: Path) -> None:
     full = work / 'full' / 'trainval'
     full.mkdir(parents=True)
     label = np.array([[0, 1, 459, 300] * 2] * HW[0], np.uint16)
-    for stem in ('2008_000001', '2008_000002'):
+    for stem in stems:
         savemat(full / f'{stem}.mat', dict(LabelMap=label))
     _tar(out / 'trainval.tar.gz', work / 'full', 'w:gz')
 
