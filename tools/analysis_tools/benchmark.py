@@ -1,4 +1,4 @@
-"""Benchmarks of escnet_mmseg: parameters, FLOPs, speed and memory.
+r"""Benchmarks of escnet_mmseg: parameters, FLOPs, speed and memory.
 
     python tools/analysis_tools/benchmark.py params CONFIG
     python tools/analysis_tools/benchmark.py flops CONFIG --classes 150

@@ -1,4 +1,4 @@
-"""Benchmark of the Pseudo Prompt Generator op (``escnet::pseudo_prompts``).
+r"""Benchmark of the Pseudo Prompt Generator op (``escnet::pseudo_prompts``).
 
 Times the batched PyTorch reference (the CPU kernel; also on CUDA), the
 fused Triton kernel (CUDA only, checked equal to the reference first) and a

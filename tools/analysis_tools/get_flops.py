@@ -1,4 +1,4 @@
-"""Parameters and GFLOPs of an ESC-Net config, per part.
+r"""Parameters and GFLOPs of an ESC-Net config, per part.
 
 MMSeg's own ``get_flops.py`` cannot count ESC-Net (its vocabulary is an
 input, and fvcore misses fused attention); this one builds the model with
