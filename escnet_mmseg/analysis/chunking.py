@@ -8,7 +8,7 @@ import torch
 
 from .build import build_random_model, class_names, set_threads
 from .fresh_process import run_fresh
-from .memory import cpu_peak_mib, cuda_peak_mib, reset_cuda_peak
+from .memory import cpu_peak_mib, cuda_peak_mib, memory_ratio, reset_cuda_peak
 
 
 def chunk_time_memory(config: str,
@@ -73,7 +73,8 @@ def chunked_inference(config: str,
     ]
     for row in rows:
         row['time_ratio'] = row['seconds'] / rows[0]['seconds']
-        row['memory_ratio'] = row['peak_mib'] / rows[0]['peak_mib']
+        row['memory_ratio'] = memory_ratio(row['peak_mib'],
+                                           rows[0]['peak_mib'])
     return rows
 
 

@@ -35,3 +35,9 @@ def reset_cuda_peak() -> float:
 def cuda_peak_mib() -> float:
     """CUDA's max allocated since the last reset, MiB."""
     return torch.cuda.max_memory_allocated() / 2**20
+
+
+def memory_ratio(peak_mib: float, base_mib: float) -> float:
+    """``peak_mib / base_mib``; NaN when the base peak is 0 (a small model
+    whose build peaked higher than what is measured)."""
+    return peak_mib / base_mib if base_mib else float('nan')

@@ -10,7 +10,8 @@ import torch
 
 from .build import build_random_model, class_names, image_meta, set_threads
 from .fresh_process import run_fresh
-from .memory import cuda_peak_mib, reset_cuda_peak, reset_peak_rss, rss_kib
+from .memory import (cuda_peak_mib, memory_ratio, reset_cuda_peak,
+                     reset_peak_rss, rss_kib)
 from .timing import sync
 
 
@@ -105,7 +106,7 @@ def protocol_costs(config: str,
     ]
     ref = next((r for r in rows if r['classes'] == ratio_to), rows[0])
     for row in rows:
-        row['memory_ratio'] = row['peak_mib'] / ref['peak_mib']
+        row['memory_ratio'] = memory_ratio(row['peak_mib'], ref['peak_mib'])
         row['time_ratio'] = row['seconds'] / ref['seconds']
     return rows
 
