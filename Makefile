@@ -99,7 +99,7 @@ gpu-check-cpu: wheelhouse
 
 # Parameters, GFLOPs and the SAM blocks' CPU time (a few minutes; random
 # weights, nothing downloaded). docs/efficiency.md lists all the modes.
-BENCH := $(PY) tools/benchmark.py
+BENCH := $(PY) tools/analysis_tools/benchmark.py
 benchmark: venv
 	$(BENCH) params configs/escnet/escnet_vitl14_coco-stuff.py
 	$(BENCH) flops configs/escnet/escnet_vitl14_coco-stuff.py --classes 150 --image-size 0 0

@@ -14,8 +14,8 @@
 # 3. runs the `cuda`-marked op tests (tests/ops load escnet_mmseg.ops
 #    without the MMSeg side, see tests/ops/conftest.py): the compiled Triton
 #    kernel against the PyTorch reference (CUDA only);
-# 4. runs tools/benchmark_ppg.py (reference vs Triton, timed);
-# 5. runs `tools/benchmark.py gpu-report` with random weights: ESC-Net
+# 4. runs tools/analysis_tools/benchmark_ppg.py (reference vs Triton, timed);
+# 5. runs `tools/analysis_tools/benchmark.py gpu-report` with random weights: ESC-Net
 #    ViT-B/16 and ViT-L/14 against their no-SAM ablations (one crop and the
 #    5-view slide_global protocol; 150 and 847 classes; fp32 and bf16) and
 #    the peak memory of one ViT-L/14 training step at 171 classes (with and
@@ -117,10 +117,10 @@ if [ "${DEVICE#cuda}" != "$DEVICE" ]; then
     fi
 fi
 
-echo "== tools/benchmark_ppg.py --device $DEVICE"
+echo "== tools/analysis_tools/benchmark_ppg.py --device $DEVICE"
 ppg_args=(--repeats 20)
 [ -n "$SMALL" ] && ppg_args=(--repeats 2 --naive-repeats 1 --sizes 171)
-if "$PY" tools/benchmark_ppg.py --device "$DEVICE" "${ppg_args[@]}" \
+if "$PY" tools/analysis_tools/benchmark_ppg.py --device "$DEVICE" "${ppg_args[@]}" \
     --json "$OUT_DIR/ppg.json" 2>&1 | tee "$OUT_DIR/ppg.log"; then
     bench="done"
 else
@@ -128,10 +128,10 @@ else
     status=1
 fi
 
-echo "== tools/benchmark.py gpu-report --device $DEVICE $SMALL"
+echo "== tools/analysis_tools/benchmark.py gpu-report --device $DEVICE $SMALL"
 report_args=()
 [ -n "$SMALL" ] && report_args=(--small --repeats 1)
-if "$PY" tools/benchmark.py gpu-report --device "$DEVICE" "${report_args[@]}" \
+if "$PY" tools/analysis_tools/benchmark.py gpu-report --device "$DEVICE" "${report_args[@]}" \
     --budget-s "$BUDGET_S" --ppg-json "$OUT_DIR/ppg.json" \
     --out "$OUT_DIR/gpu_report.md" --json "$OUT_DIR/gpu_report.json" \
     >"$OUT_DIR/gpu_report.log" 2>&1 && [ -s "$OUT_DIR/gpu_report.md" ]; then

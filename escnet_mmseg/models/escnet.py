@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..utils.vocabulary import validate_vocabulary
 from .esc_neck import cosine_correlation
-from .slide_global import check_layout, fuse_views, make_views
+from .slide_global import check_layout, fuse_views, make_views, num_windows
 from .streaming import RunningArgmax, restore_to_image, slide_windows
 from .utils import class_chunks
 
@@ -359,6 +359,31 @@ class ESCNet(EncoderDecoder):
         if self.test_cfg.get('mode') == 'slide_global':
             return self.slide_global_inference(inputs, batch_img_metas)
         return super().inference(inputs, batch_img_metas)
+
+    def num_views(self, image_size: Sequence[int]) -> int:
+        """How many views the test mode runs the network on for one image.
+
+        A view's cost does not depend on its pixels, so a cost counter
+        multiplies one view's by this: 1 for ``whole``, MMSeg's windows for
+        ``slide``, the windows plus the global view for ``slide_global``.
+
+        Args:
+            image_size (Sequence[int]): The network's input (H, W), padding
+                included (``slide`` cuts it; ``slide_global`` resizes it).
+
+        Returns:
+            int: Views per image.
+        """
+        mode = self.test_cfg.get('mode', 'whole')
+        if mode == 'slide_global':
+            out_size, crop_size, stride, global_view = \
+                self._slide_global_layout()
+            return num_windows(out_size, crop_size, stride) + int(global_view)
+        if mode == 'slide':
+            return len(
+                slide_windows(*image_size, self.test_cfg.crop_size,
+                              self.test_cfg.stride))
+        return 1
 
     # ------------------------------------------------------------------
     # prediction, streamed over chunks of classes

@@ -4,8 +4,8 @@ import shlex
 import subprocess
 import sys
 
+from escnet_mmseg.analysis.cli import build_parser, run
 from tests.tiny import REPO
-from tests.tools.tool_loader import load_tool
 
 
 def _recipe():
@@ -25,9 +25,10 @@ def _recipe():
 def test_every_make_benchmark_command_is_a_valid_mode():
     commands = _recipe()
     assert len(commands) >= 2
-    parser = load_tool('tools/benchmark.py').build_parser()
+    parser = build_parser()
     for python, script, *args in commands:
-        assert python == sys.executable and script == 'tools/benchmark.py'
+        assert python == sys.executable
+        assert script == 'tools/analysis_tools/benchmark.py'
         parsed = parser.parse_args(args)  # exits on an unknown mode/option
         for arg in args:
             if arg.endswith('.py'):
@@ -40,7 +41,7 @@ def test_make_benchmark_params_runs(capsys, monkeypatch):
     assert params
     # Run in this process (same interpreter, already imported packages).
     monkeypatch.chdir(REPO)
-    load_tool('tools/benchmark.py').main(params[0][2:])
+    run(build_parser().parse_args(params[0][2:]))
     out = capsys.readouterr().out
     total = [line for line in out.splitlines() if 'total' in line]
     assert total and float(total[0].split()[1]) > 400  # ViT-L/14: ~443 M
