@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from .build import build_random_model, class_names, set_threads
+from .part_times import PartTimer, format_parts
 from .timing import alternating_times
 
 
@@ -59,8 +60,10 @@ def compare_models(config_a: str,
         threads (int, optional): torch CPU threads. Defaults to None.
 
     Returns:
-        dict: Medians, their ratio (b / a), per-pair ratios and times, and
-        the largest logit difference when the outputs have one shape.
+        dict: Medians, their ratio (b / a), per-pair ratios and times, the
+        seconds per run of each part of each model (``parts``,
+        :class:`PartTimer`) and the largest logit difference when the
+        outputs have one shape.
     """
     set_threads(threads)
     models, images = [], None
@@ -74,8 +77,12 @@ def compare_models(config_a: str,
         if images is None:
             h, w = model.backbone.image_size
             images = torch.randn(1, 3, h, w, device=device)
-    outs, times = alternating_times(models, lambda m: m._forward(images),
-                                    repeats, device)
+    timers = [PartTimer(m, device) for m in models]
+    outs, times = alternating_times(models, lambda m: m.view_logits(images),
+                                    repeats, device,
+                                    lambda: [t.reset() for t in timers])
+    for timer in timers:
+        timer.remove()
     res = dict(
         a=osp.basename(config_a),
         b=osp.basename(config_b),
@@ -83,7 +90,8 @@ def compare_models(config_a: str,
         median_b=statistics.median(times[1]),
         ratios=[b / a for a, b in zip(*times)],
         times_a=times[0],
-        times_b=times[1])
+        times_b=times[1],
+        parts=[t.per_run(repeats) for t in timers])
     res['ratio'] = res['median_b'] / res['median_a']
     if outs[0].shape == outs[1].shape:
         res['max_abs_diff'] = (outs[0] - outs[1]).abs().max().item()
@@ -107,4 +115,7 @@ def format_compare(res: dict, classes: int, repeats: int, device: str,
     if 'max_abs_diff' in res:
         lines.append(
             f'  max |logits a - logits b| = {res["max_abs_diff"]:.2e}')
+    if 'parts' in res:
+        lines.append('  time per part (mean of the timed runs):')
+        lines.append(format_parts(res['parts']))
     return '\n'.join(lines)
