@@ -683,7 +683,7 @@ def bench_sam_block(args) -> dict:
 
 # ------------------------------------------------------------- gpu-report
 # (label, ESC-Net config, its no-SAM ablation config or None (same config
-# with model.neck.use_sam_block=False), CAT-Seg's test mode of that size).
+# with model.neck.sam_block=None), CAT-Seg's test mode of that size).
 REPORT_MODELS = (
     ('ViT-B/16', 'configs/escnet/escnet_vitb16_coco-stuff.py',
      'configs/escnet/ablations/escnet_vitb16_coco-stuff_no-sam.py',
@@ -733,7 +733,7 @@ def _report_inference(args, rows: list, deadline: float) -> None:
             torch.manual_seed(0)
             options = dict(args.cfg_options or {})
             if which is None:
-                which, options['model.neck.use_sam_block'] = config, False
+                which, options['model.neck.sam_block'] = config, None
             pair.append(
                 _build(osp.join(REPO, which), options).eval().to(args.device))
         crop = pair[0].backbone.image_size

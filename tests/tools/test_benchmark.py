@@ -113,7 +113,7 @@ def test_flops_see_attention_in_every_kernel():
 def test_gpu_report_small_writes_the_tables(tmp_path):
     """gpu-report on the tiny config (tools/gpu_check.sh --small): every
     measurement gives a row, the no-SAM model is the same config with
-    use_sam_block=False, and the markdown has the three tables."""
+    sam_block=None, and the markdown has the three tables."""
     args = _args([
         'gpu-report', '--small', '--repeats', '1', '--report-classes', '3',
         '--dtypes', 'fp32', 'bf16'
