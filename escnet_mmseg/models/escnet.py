@@ -284,11 +284,9 @@ class ESCNet(EncoderDecoder):
             self.view_logits(inputs), batch_img_metas)
 
     def probabilities(self, logits: Tensor) -> Tensor:
-        """Class probabilities from logits (B, T, ...): per-class sigmoid
-        for a model trained with sigmoid losses, else softmax over T."""
-        if self.decode_head.use_sigmoid:
-            return logits.sigmoid()
-        return logits.softmax(dim=1)
+        """Class probabilities from logits (B, t, ...) of the vocabulary
+        (or a chunk of it): :meth:`ESCNetHead.probabilities`."""
+        return self.decode_head.probabilities(logits, self.num_classes)
 
     def _slide_global_layout(self):
         cfg = self.test_cfg
@@ -416,7 +414,7 @@ class ESCNet(EncoderDecoder):
         num = self.num_classes
         keep = bool(self.test_cfg.get('return_logits', True))
         chunk = self.test_cfg.get('class_chunk_size') or STREAM_CHUNK
-        if probabilities and not self.decode_head.use_sigmoid:
+        if probabilities and not self.decode_head.sigmoid_scores(num):
             chunk = None  # a softmax needs every class
         if num == 1:
             return self._one_class(
@@ -438,10 +436,11 @@ class ESCNet(EncoderDecoder):
                    probabilities: bool) -> SampleList:
         """A one-name vocabulary is thresholded, as MMSeg does."""
         keep = bool(self.test_cfg.get('return_logits', True))
+        head = self.decode_head
         for s, sample in zip(scores, data_samples):
             # MMSeg thresholds (and stores) the sigmoid of its logits.
-            probs = s if probabilities else s.sigmoid()
-            pred = (probs > self.decode_head.threshold).to(probs)
+            probs = s if probabilities else head.probabilities(s, dim=0)
+            pred = head.predict_labels(probs)
             sample.set_data({'pred_sem_seg': PixelData(data=pred)})
             if keep:
                 logits = self._as_logits(s) if probabilities else probs
@@ -449,11 +448,9 @@ class ESCNet(EncoderDecoder):
         return data_samples
 
     def _as_logits(self, probs: Tensor) -> Tensor:
-        """Logits whose sigmoid (BCE models) or softmax (CE models) are
-        ``probs``; clamped so that none is infinite."""
-        if self.decode_head.use_sigmoid:
-            return torch.logit(probs, eps=1e-6)
-        return probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
+        """Logits (t, H, W) whose :meth:`probabilities` are ``probs``."""
+        return self.decode_head.probability_logits(
+            probs, self.num_classes, dim=0)
 
     def _mmseg_scores(self, inputs: Tensor, metas: List[dict], restore: bool):
         """``scores_of(c)`` for MMSeg's ``whole`` and ``slide`` modes: the
