@@ -1,3 +1,5 @@
+"""The dataset, runtime, schedule and evaluation configs: data, metric,
+prompts and test mode of every benchmark."""
 import copy
 import os.path as osp
 
