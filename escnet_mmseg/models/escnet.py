@@ -1,5 +1,5 @@
 """ESC-Net segmentor: an open-vocabulary ``EncoderDecoder``."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -11,6 +11,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
+from ..datasets.prompts import resolve_vocabulary
 from ..utils.vocabulary import validate_vocabulary
 from .esc_neck import cosine_correlation
 from .slide_global import check_layout, fuse_views, make_views
@@ -32,7 +33,8 @@ class ESCNet(EncoderDecoder):
     priority: the names given to :meth:`set_vocabulary` (the
     ``VocabularyHook`` sets the train/val/test dataset's ``classes``), else
     ``dataset_meta['classes']`` (what MMSeg's ``init_model`` and inferencer
-    restore from a checkpoint).
+    restore from a checkpoint), else the config's ``vocabulary`` (what
+    MMSeg's ``benchmark.py`` and ``init_model`` without a checkpoint use).
 
     Call graph (as MMSeg's ``EncoderDecoder``)::
 
@@ -84,7 +86,9 @@ class ESCNet(EncoderDecoder):
               class.
 
             Defaults to dict(mode='whole').
-        vocabulary (Sequence[str], optional): Optional initial class names.
+        vocabulary (str or Sequence[str], optional): The default vocabulary:
+            class names, or the name of a packaged prompt list (``'coco'``,
+            ``'ade150'``, ... see :mod:`escnet_mmseg.datasets.prompts`).
             Defaults to None.
         pretrained (str, optional): Backbone weights, as
             :class:`EncoderDecoder` takes them (set as
@@ -116,8 +120,8 @@ class ESCNet(EncoderDecoder):
         self.test_cfg = ConfigDict(test_cfg or dict(mode='whole'))
         self.text_encoder = MODELS.build(text_encoder)
         self._vocabulary = None
-        if vocabulary is not None:
-            self.set_vocabulary(vocabulary)
+        self.default_vocabulary = (None if vocabulary is None else
+                                   resolve_vocabulary(vocabulary))
 
     def _init_decode_head(self, decode_head: ConfigType) -> None:
         # out_channels/num_classes follow the vocabulary (properties below).
@@ -126,11 +130,11 @@ class ESCNet(EncoderDecoder):
 
     # ------------------------------------------------------------------
     # vocabulary
-    def set_vocabulary(self, names: Optional[Sequence[str]]) -> None:
-        """Use ``names`` as the class names (None: fall back to
-        ``dataset_meta['classes']``)."""
-        self._vocabulary = None if names is None else validate_vocabulary(
-            names)
+    def set_vocabulary(self, names: Union[str, Sequence[str], None]) -> None:
+        """Use ``names`` (class names or a packaged list's name) as the class
+        names (None: fall back to ``dataset_meta['classes']``, then the
+        config's ``vocabulary``)."""
+        self._vocabulary = None if names is None else resolve_vocabulary(names)
 
     @property
     def vocabulary(self) -> tuple:
@@ -140,10 +144,14 @@ class ESCNet(EncoderDecoder):
         meta = getattr(self, 'dataset_meta', None) or {}
         if meta.get('classes'):
             return validate_vocabulary(meta['classes'])
+        if self.default_vocabulary is not None:
+            return self.default_vocabulary
         raise RuntimeError(
             'ESCNet has no vocabulary: call model.set_vocabulary([...]), give '
-            'classes to the inferencer, or use a dataset whose metainfo has '
-            '"classes" (with the VocabularyHook in custom_hooks)')
+            'classes to the inferencer, name one in the config '
+            "(model.vocabulary=['sky', ...] or 'ade150', ...), or use a "
+            'dataset whose metainfo has "classes" (with the VocabularyHook '
+            'in custom_hooks)')
 
     @property
     def num_classes(self) -> int:
