@@ -4,10 +4,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmengine.structures import PixelData
+from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from escnet_mmseg.models import ESCTTAModel
-from escnet_mmseg.models.escnet_head import ESCNetHead
+from tests.tiny import tiny_model_cfg
 
 
 def _views(logits):
@@ -24,15 +25,9 @@ def _tta(use_sigmoid):
     tta = ESCTTAModel.__new__(ESCTTAModel)
     torch.nn.Module.__init__(tta)
     loss = dict(type='PerClassBCELoss' if use_sigmoid else 'CrossEntropyLoss')
-    # A real head: its probability rule is the one under test.
-    head = ESCNetHead(
-        in_channels=4,
-        skip_in_channels=4,
-        skip_channels=(4, 4),
-        guidance_channels=(2, 2),
-        decoder_channels=(4, 4),
-        channels_per_group=2,
-        loss_decode=loss)
+    # The tiny model's head: its probability rule is the one under test.
+    head = MODELS.build(
+        dict(tiny_model_cfg()['decode_head'], loss_decode=loss))
     assert head.use_sigmoid == use_sigmoid
     tta.module = SimpleNamespace(decode_head=head)
     return tta
