@@ -79,8 +79,9 @@ def resolve_vocabulary(
     if isinstance(vocabulary, str):
         if vocabulary not in PROMPT_LISTS:
             raise ValueError(
-                f'vocabulary {vocabulary!r} is not a packaged prompt list '
-                f'{PROMPT_LISTS}; give a list of class names instead')
+                f'the vocabulary {vocabulary!r} is a single string but no '
+                f'packaged prompt list {PROMPT_LISTS}; give a list of class '
+                f'names')
         return load_prompts(vocabulary)
     return validate_vocabulary(vocabulary)
 

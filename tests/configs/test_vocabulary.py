@@ -59,7 +59,7 @@ def test_vocabulary_priority_and_names():
     model.set_vocabulary('pc59')  # the VocabularyHook's, or a user's
     assert model.vocabulary == load_prompts('pc59')
     assert resolve_vocabulary(['sky', 'wall,walls']) == ('sky', 'wall,walls')
-    with pytest.raises(ValueError, match="'ade9000' is not a packaged"):
+    with pytest.raises(ValueError, match="'ade9000' is a single string"):
         resolve_vocabulary('ade9000')
 
 
