@@ -26,7 +26,7 @@ REGENERATE = 'python tests/data/make_golden.py'
 # neck overrides of each variant
 VARIANTS = {
     'escnet': {},
-    'no_sam': dict(use_sam_block=False),
+    'no_sam': dict(sam_block=None),
     'boxes': dict(prompt_types=('boxes', 'masks')),
 }
 NUM_SAMPLES = 300  # logits stored per variant
@@ -42,7 +42,7 @@ def golden_images() -> torch.Tensor:
 def golden_model(variant: str, weights_dir: Path) -> torch.nn.Module:
     clip_path, sam_path = write_tiny_weights(weights_dir)
     neck = dict(VARIANTS[variant])
-    if neck.get('use_sam_block', True):
+    if neck.get('sam_block', True) is not None:
         neck['sam_checkpoint'] = sam_path
     cfg = tiny_model_cfg(**neck)
     cfg['backbone']['pretrained'] = clip_path

@@ -3,25 +3,17 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 
 from escnet_mmseg.apis import OpenVocabInferencer
 from escnet_mmseg.engine import VocabularyHook
-from tests.tiny import NAMES, TINY_CONFIG, build_tiny_model
+from tests.tiny import NAMES, TINY_CONFIG
+from tests.tools.checkpoints import write_checkpoint
 
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    model = build_tiny_model()
-    path = tmp_path_factory.mktemp('ckpt') / 'tiny.pth'
-    torch.save(
-        dict(
-            state_dict=model.state_dict(),
-            meta=dict(
-                dataset_meta=dict(
-                    classes=list(NAMES), palette=[[0, 0, 0]] * len(NAMES)))),
-        path)
-    return path
+    return write_checkpoint(
+        tmp_path_factory.mktemp('ckpt') / 'tiny.pth', training_state=False)
 
 
 def test_inferencer_uses_the_given_classes(checkpoint, tmp_path):

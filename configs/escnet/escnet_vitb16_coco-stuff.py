@@ -8,4 +8,6 @@ _base_ = [
     '../_base_/schedules/schedule_80k.py',
 ]
 crop_size = (384, 384)
-model = dict(data_preprocessor=dict(size=crop_size))
+# vocabulary: the default vocabulary (the VocabularyHook sets the dataset's),
+# what MMSeg's benchmark.py and init_model without a checkpoint use.
+model = dict(data_preprocessor=dict(size=crop_size), vocabulary='coco')

@@ -16,4 +16,7 @@ _base_ = [
 # logit -100), as CAT-Seg scores large vocabularies; set it to None for
 # the exact all-class result. class_chunk_size bounds memory (same
 # result; lower it if short).
-model = dict(test_cfg=dict(max_classes=256, class_chunk_size=128))
+# vocabulary: the default one (the VocabularyHook sets the same from the
+# dataset), so MMSeg's benchmark.py and init_model need no edits.
+model = dict(
+    test_cfg=dict(max_classes=256, class_chunk_size=128), vocabulary='pc459')

@@ -13,3 +13,6 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/test_only.py',
 ]
+# The default vocabulary (the VocabularyHook sets the same from the
+# dataset): MMSeg's benchmark.py and init_model need no edits.
+model = dict(vocabulary='voc20b')

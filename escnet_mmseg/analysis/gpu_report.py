@@ -27,7 +27,7 @@ from .train_memory import train_step_memory
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # (label, ESC-Net config, its no-SAM ablation config or None (same config
-# with model.neck.use_sam_block=False), CAT-Seg's test mode of that size).
+# with model.neck.sam_block=None), CAT-Seg's test mode of that size).
 REPORT_MODELS = (
     ('ViT-B/16', 'configs/escnet/escnet_vitb16_coco-stuff.py',
      'configs/escnet/ablations/escnet_vitb16_coco-stuff_no-sam.py',
@@ -93,7 +93,7 @@ def _build_pair(s: ReportSettings, config: str, no_sam: Optional[str]):
         torch.manual_seed(0)
         options = dict(s.cfg_options)
         if which is None:
-            which, options['model.neck.use_sam_block'] = config, False
+            which, options['model.neck.sam_block'] = config, None
         pair.append(
             build_random_model(osp.join(REPO, which),
                                options).eval().to(s.device))

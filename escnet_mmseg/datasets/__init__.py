@@ -21,7 +21,8 @@ from .base import WideLabelSegDataset
 from .pascal_context_459 import (PASCAL_CONTEXT_459_CLASSES,
                                  PascalContext459Dataset,
                                  pascal_context_val_ids)
-from .prompts import PROMPT_LISTS, dataset_prompts, load_prompts
+from .prompts import (PROMPT_LISTS, dataset_prompts, load_prompts,
+                      resolve_vocabulary)
 from .synthetic import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
                         SyntheticShapesDataset, generate_synthetic_dataset)
 from .transforms import LoadSegAnnotations16
@@ -33,5 +34,5 @@ __all__ = [
     'LoadSegAnnotations16', 'generate_synthetic_dataset', 'ADE20K_847_CLASSES',
     'ADE20K_847_ADE_IDS', 'PASCAL_CONTEXT_459_CLASSES', 'VOC20_CLASSES',
     'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE', 'PROMPT_LISTS', 'load_prompts',
-    'dataset_prompts', 'pascal_context_val_ids'
+    'dataset_prompts', 'pascal_context_val_ids', 'resolve_vocabulary'
 ]

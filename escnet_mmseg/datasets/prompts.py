@@ -27,7 +27,7 @@ background), see :class:`~escnet_mmseg.evaluation.PromptIoUMetric`.
 import json
 import os.path as osp
 from functools import lru_cache
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 from ..utils.vocabulary import validate_vocabulary
 
@@ -62,6 +62,28 @@ def load_prompts(name: str) -> Tuple[str, ...]:
             isinstance(n, str) for n in names):
         raise ValueError(f'{path} must hold a JSON list of class names')
     return validate_vocabulary(names, path)
+
+
+def resolve_vocabulary(
+        vocabulary: Union[str, Sequence[str]]) -> Tuple[str, ...]:
+    """Class names from a list of names or the name of a packaged list.
+
+    ``'ade150'`` (one of ``PROMPT_LISTS``) -> the 150 names of
+    ``class_lists/ade150.json``; a sequence of names is checked by
+    :func:`~escnet_mmseg.utils.validate_vocabulary` and returned as a tuple.
+
+    Raises:
+        ValueError: a string that names no packaged list, or names that
+            break the class-name rule.
+    """
+    if isinstance(vocabulary, str):
+        if vocabulary not in PROMPT_LISTS:
+            raise ValueError(
+                f'the vocabulary {vocabulary!r} is a single string but no '
+                f'packaged prompt list {PROMPT_LISTS}; give a list of class '
+                f'names')
+        return load_prompts(vocabulary)
+    return validate_vocabulary(vocabulary)
 
 
 def dataset_prompts(dataset) -> Optional[Tuple[str, ...]]:

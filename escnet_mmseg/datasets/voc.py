@@ -23,10 +23,8 @@ from mmseg.registry import DATASETS
 from .base import WideLabelSegDataset
 from .prompts import load_prompts
 
-VOC20_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
-                 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
-                 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
-                 'train', 'tvmonitor')
+# The 20 VOC classes in label order (CAT-Seg's voc20.json).
+VOC20_CLASSES = load_prompts('voc20')
 VOC_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128],
                [128, 0, 128], [0, 128, 128], [128, 128, 128], [64, 0, 0],
                [192, 0, 0], [64, 128, 0], [192, 128, 0], [64, 0, 128],

@@ -255,11 +255,6 @@ class CLIPBackbone(BaseModule):
                 attn.q_proj_weight.requires_grad_(True)
                 attn.v_proj_weight.requires_grad_(True)
 
-    @property
-    def text_trainable(self) -> bool:
-        """Whether any text-tower parameter receives gradients."""
-        return any(p.requires_grad for p in self.text_parameters())
-
     def text_parameters(self) -> List[torch.nn.Parameter]:
         """Parameters of the text tower (everything but ``visual``)."""
         return [

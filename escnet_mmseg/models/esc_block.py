@@ -5,10 +5,10 @@ import torch
 import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType
 from torch import Tensor, nn
 
-from .sam_block import SAMBlock, encode_prompts
-from .vlf import VLF
+from .sam_block import encode_prompts
 
 
 class BlockContext(NamedTuple):
@@ -16,16 +16,16 @@ class BlockContext(NamedTuple):
 
     Args:
         visual (Tensor): Dense CLIP features F_v (B, E, h, w).
-        text_all (Tensor): Text embeddings of the whole vocabulary (T, E):
-            the per-class queries of the SAM block and the keys/values of the
-            VLF class attention.
+        vocab_text (Tensor): Text embeddings F_l of the whole vocabulary
+            (T, E): a chunk's rows are the per-class queries of the SAM
+            block, all rows the keys/values of the VLF class attention.
         prompt_encoder (PromptEncoder, optional): SAM's prompt encoder shared
             by all blocks (None without SAM blocks).
         image_pe (Tensor, optional): SAM's dense positional encoding
             (1, D, h, w), or None without SAM blocks.
     """
     visual: Tensor
-    text_all: Tensor
+    vocab_text: Tensor
     prompt_encoder: Optional[nn.Module]
     image_pe: Optional[Tensor]
 
@@ -50,12 +50,12 @@ class ESCBlock(BaseModule):
         clip_channels (int): E, CLIP embedding dim. Defaults to 512.
         ppg (dict): Config of the :class:`PseudoPromptGenerator`. Defaults to
             dict(type='PseudoPromptGenerator').
-        sam_block (dict, optional): Kwargs of :class:`SAMBlock`
+        sam_block (dict, optional): Config of the :class:`SAMBlock`
             (``in_channels`` and ``out_channels`` are filled in), or None for
             the "no SAM block" ablation (the VLF then gets ``Conv1x1(F_v)`` for
-            every class). Defaults to dict().
-        vlf (dict): Kwargs of :class:`VLF` (channel numbers are filled in).
-            Defaults to dict().
+            every class). Defaults to dict(type='SAMBlock').
+        vlf (dict): Config of the :class:`VLF` (channel numbers are filled
+            in). Defaults to dict(type='VLF').
         prompt_types (Sequence[str]): Which prompts the SAM block gets.
             Defaults to ('points', 'masks').
         logit_scale (float): tau, scale of the block-0 correlation before the
@@ -69,9 +69,9 @@ class ESCBlock(BaseModule):
                  first: bool,
                  channels: int = 128,
                  clip_channels: int = 512,
-                 ppg: dict = dict(type='PseudoPromptGenerator'),
-                 sam_block: Optional[dict] = dict(),
-                 vlf: dict = dict(),
+                 ppg: ConfigType = dict(type='PseudoPromptGenerator'),
+                 sam_block: OptConfigType = dict(type='SAMBlock'),
+                 vlf: ConfigType = dict(type='VLF'),
                  prompt_types=('points', 'masks'),
                  logit_scale: float = 100.0,
                  with_cp: bool = False,
@@ -87,13 +87,17 @@ class ESCBlock(BaseModule):
             self.sam_block = None
             self.visual_proj = nn.Conv2d(clip_channels, channels, 1)
         else:
-            self.sam_block = SAMBlock(
-                in_channels=clip_channels, out_channels=channels, **sam_block)
-        self.vlf = VLF(
-            channels=channels,
-            text_channels=clip_channels,
-            corr_channels=1 if first else channels,
-            **vlf)
+            self.sam_block = MODELS.build(
+                dict(
+                    sam_block,
+                    in_channels=clip_channels,
+                    out_channels=channels))
+        self.vlf = MODELS.build(
+            dict(
+                vlf,
+                channels=channels,
+                text_channels=clip_channels,
+                corr_channels=1 if first else channels))
 
     def class_logits(self, corr: Tensor) -> Tensor:
         """Score maps S_k (B, T, h, w) from the incoming correlation.
@@ -141,8 +145,8 @@ class ESCBlock(BaseModule):
         Returns:
             Tensor: Z_k of the chunk (B, T_chunk, C, h, w).
         """
-        args = (corr[:, classes], ctx.visual, ctx.text_all[classes],
-                ctx.text_all, {
+        args = (corr[:, classes], ctx.visual, ctx.vocab_text[classes],
+                ctx.vocab_text, {
                     k: v[:, classes]
                     for k, v in prompts.items()
                 }, ctx.prompt_encoder, ctx.image_pe)
@@ -151,16 +155,18 @@ class ESCBlock(BaseModule):
         return self._forward(*args)
 
     def _forward(self, corr: Tensor, visual: Tensor, text: Tensor,
-                 text_all: Tensor, prompts: Dict[str, Tensor],
+                 vocab_text: Tensor, prompts: Dict[str, Tensor],
                  prompt_encoder: Optional[nn.Module],
                  image_pe: Optional[Tensor]) -> Tensor:
-        """:meth:`forward` on one chunk: ``corr`` (B, T, Cin, h, w),
-        ``text`` (T, E) and ``prompts`` restricted to it."""
+        """:meth:`forward` on one chunk: ``corr`` (B, T, Cin, h, w), the
+        chunk's ``text`` (T, E) and ``prompts`` restricted to it; F_v
+        ``visual`` and ``vocab_text`` (T_all, E) whole."""
         b, t = corr.shape[:2]
         if self.sam_block is None:
-            v = self.visual_proj(visual).unsqueeze(1).expand(b, t, -1, -1, -1)
+            v_k = self.visual_proj(visual).unsqueeze(1).expand(
+                b, t, -1, -1, -1)
         else:
             sparse, dense = encode_prompts(
                 prompt_encoder, prompts, self.prompt_types, factored=True)
-            v = self.sam_block(visual, text, sparse, dense, image_pe)
-        return self.vlf(corr, v, text_all)
+            v_k = self.sam_block(visual, text, sparse, dense, image_pe)
+        return self.vlf(corr, v_k, vocab_text)

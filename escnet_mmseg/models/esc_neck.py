@@ -6,11 +6,12 @@ import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType
 from torch import Tensor, nn
 
 from ..utils import load_sam_checkpoint
 from .esc_block import BlockContext, ESCBlock
-from .sam_block import PROMPT_TYPES, build_prompt_encoder
+from .sam_block import PROMPT_TYPES, SAM_EMBED_DIMS, build_prompt_encoder
 from .utils import class_chunks
 
 
@@ -30,6 +31,10 @@ def cosine_correlation(visual: Tensor, text: Tensor) -> Tensor:
 class ESCNeck(BaseModule):
     """Correlation + N ESC blocks (paper §3.2-3.5).
 
+    The sub-modules of every block are built from configs through MMSeg's
+    registry; the neck fills in the channel numbers (E, C) and which SAM
+    layer each block copies.
+
     Args:
         clip_channels (int): E, CLIP embedding dim (512 ViT-B, 768 ViT-L).
             Defaults to 512.
@@ -37,28 +42,25 @@ class ESCNeck(BaseModule):
         grid_size (tuple[int, int]): (h, w) of the CLIP token grid.
             Defaults to (24, 24).
         num_blocks (int): N, the number of ESC blocks. Defaults to 4.
-        sam_dims (int): D, SAM's width. Defaults to 256.
-        sam_num_heads (int): SAM's attention heads. Defaults to 8.
-        sam_mlp_dim (int): SAM's MLP width. Defaults to 2048.
+        ppg (dict): Config of every block's :class:`PseudoPromptGenerator`
+            (K points, threshold alpha, Lloyd iterations, softmax axis).
+            Defaults to dict(type='PseudoPromptGenerator').
+        sam_block (dict, optional): Config of every block's :class:`SAMBlock`
+            (D = ``embed_dims``, heads, MLP width); None removes the SAM
+            blocks and SAM's prompt encoder (Table 2a). Defaults to
+            dict(type='SAMBlock').
+        vlf (dict): Config of every block's :class:`VLF` (heads, window
+            size, ...). Defaults to dict(type='VLF').
         sam_checkpoint (str, optional): SAM checkpoint
             (``sam_vit_b_01ec64.pth``) that initialises the prompt encoder and
             the blocks' SAM layers in :meth:`init_weights`; None keeps them
             randomly initialised (Table 2b). Defaults to None.
         sam_layer_ids (Sequence[int]): SAM mask-decoder layer (0 or 1) copied
             into each block. Defaults to (0, 1, 0, 1).
-        use_sam_block (bool): False removes the SAM blocks (Table 2a). Defaults
-            to True.
         prompt_types (Sequence[str]): Prompts given to SAM (Table 3). Defaults
             to ('points', 'masks').
-        num_points (int): K pseudo points per class. Defaults to 5.
-        alpha (float): PPG foreground threshold. Defaults to 0.5.
-        kmeans_iters (int): PPG Lloyd iterations. Defaults to 10.
-        softmax_over (str): PPG softmax axis, ``'class'`` or ``'space'``.
-            Defaults to 'class'.
         logit_scale (float): tau applied to C0 before the block-0 PPG. Defaults
             to 100.0.
-        vlf (dict): Extra kwargs of every :class:`VLF` (heads, window size,
-            ...). Defaults to dict(num_heads=4, window_size=12).
         with_cp (bool): Activation checkpointing of every ESC block's per-class
             part in training (less memory, same gradients, ~1 more forward).
             Defaults to False.
@@ -69,19 +71,13 @@ class ESCNeck(BaseModule):
                  channels: int = 128,
                  grid_size: Tuple[int, int] = (24, 24),
                  num_blocks: int = 4,
-                 sam_dims: int = 256,
-                 sam_num_heads: int = 8,
-                 sam_mlp_dim: int = 2048,
+                 ppg: ConfigType = dict(type='PseudoPromptGenerator'),
+                 sam_block: OptConfigType = dict(type='SAMBlock'),
+                 vlf: ConfigType = dict(type='VLF'),
                  sam_checkpoint: Optional[str] = None,
                  sam_layer_ids: Sequence[int] = (0, 1, 0, 1),
-                 use_sam_block: bool = True,
                  prompt_types: Sequence[str] = ('points', 'masks'),
-                 num_points: int = 5,
-                 alpha: float = 0.5,
-                 kmeans_iters: int = 10,
-                 softmax_over: str = 'class',
                  logit_scale: float = 100.0,
-                 vlf: dict = dict(num_heads=4, window_size=12),
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -89,41 +85,33 @@ class ESCNeck(BaseModule):
         if bad:
             raise ValueError(f'unknown prompt types {sorted(bad)}; choose '
                              f'from {PROMPT_TYPES}')
-        if use_sam_block and len(sam_layer_ids) != num_blocks:
+        with_sam = sam_block is not None
+        if with_sam and len(sam_layer_ids) != num_blocks:
             raise ValueError(f'sam_layer_ids needs one SAM layer id per block '
                              f'({num_blocks}), got {tuple(sam_layer_ids)}')
-        if use_sam_block and not set(sam_layer_ids) <= {0, 1}:
+        if with_sam and not set(sam_layer_ids) <= {0, 1}:
             raise ValueError(
                 'SAM mask decoders have two layers: sam_layer_ids '
                 f'must be 0 or 1, got {tuple(sam_layer_ids)}')
         self.grid_size = tuple(grid_size)
         self.sam_checkpoint = sam_checkpoint
-        self.sam_layer_ids = tuple(sam_layer_ids) if use_sam_block else ()
+        self.sam_layer_ids = tuple(sam_layer_ids) if with_sam else ()
         self.prompt_encoder = (
-            build_prompt_encoder(sam_dims, self.grid_size)
-            if use_sam_block else None)
-        ppg = dict(
-            type='PseudoPromptGenerator',
-            num_points=num_points,
-            alpha=alpha,
-            iters=kmeans_iters,
-            softmax_over=softmax_over)
+            build_prompt_encoder(
+                sam_block.get('embed_dims', SAM_EMBED_DIMS), self.grid_size)
+            if with_sam else None)
         self.blocks = nn.ModuleList()
         for k in range(num_blocks):
-            sam_block = dict(
-                embed_dims=sam_dims,
-                num_heads=sam_num_heads,
-                mlp_dim=sam_mlp_dim,
-                # SAM's layer 0 skips the query PE in its self-attention.
-                skip_first_layer_pe=sam_layer_ids[k] == 0,
-            ) if use_sam_block else None
             self.blocks.append(
                 ESCBlock(
                     first=k == 0,
                     channels=channels,
                     clip_channels=clip_channels,
                     ppg=ppg,
-                    sam_block=sam_block,
+                    # SAM's layer 0 skips the query PE in its self-attention.
+                    sam_block=dict(
+                        sam_block, skip_first_layer_pe=sam_layer_ids[k] == 0)
+                    if with_sam else None,
                     vlf=vlf,
                     prompt_types=prompt_types,
                     logit_scale=logit_scale,
@@ -144,13 +132,14 @@ class ESCNeck(BaseModule):
 
     def forward(self,
                 visual: Tensor,
-                text: Tensor,
+                vocab_text: Tensor,
                 class_chunk_size: Optional[int] = None) -> Tensor:
         """Refined correlation of every class.
 
         Args:
             visual (Tensor): Dense CLIP features F_v (B, E, h, w).
-            text (Tensor): Text embeddings F_l (T, E) of the whole vocabulary.
+            vocab_text (Tensor): Text embeddings F_l (T, E) of the whole
+                vocabulary.
             class_chunk_size (int, optional): Run the per-class parts on chunks
                 of this many classes (bounds peak memory for large
                 vocabularies); the result is the same as without chunking.
@@ -162,12 +151,12 @@ class ESCNeck(BaseModule):
         if tuple(visual.shape[-2:]) != self.grid_size:
             raise ValueError(f'ESCNeck was built for a {self.grid_size} grid '
                              f'but got features of {tuple(visual.shape[-2:])}')
-        corr = cosine_correlation(visual, text).unsqueeze(2)
+        corr = cosine_correlation(visual, vocab_text).unsqueeze(2)
         image_pe = (
             self.prompt_encoder.get_dense_pe()
             if self.prompt_encoder is not None else None)
-        ctx = BlockContext(visual, text, self.prompt_encoder, image_pe)
-        chunks = class_chunks(text.shape[0], class_chunk_size)
+        ctx = BlockContext(visual, vocab_text, self.prompt_encoder, image_pe)
+        chunks = class_chunks(vocab_text.shape[0], class_chunk_size)
         for block in self.blocks:
             # The PPG's class softmax needs every class; the rest is per class.
             prompts = block.prompts(corr)

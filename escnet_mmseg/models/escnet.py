@@ -1,5 +1,5 @@
 """ESC-Net segmentor: an open-vocabulary ``EncoderDecoder``."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -11,6 +11,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
+from ..datasets.prompts import resolve_vocabulary
 from ..utils.vocabulary import validate_vocabulary
 from .esc_neck import cosine_correlation
 from .slide_global import check_layout, fuse_views, make_views, num_windows
@@ -32,7 +33,8 @@ class ESCNet(EncoderDecoder):
     priority: the names given to :meth:`set_vocabulary` (the
     ``VocabularyHook`` sets the train/val/test dataset's ``classes``), else
     ``dataset_meta['classes']`` (what MMSeg's ``init_model`` and inferencer
-    restore from a checkpoint).
+    restore from a checkpoint), else the config's ``vocabulary`` (what
+    MMSeg's ``benchmark.py`` and ``init_model`` without a checkpoint use).
 
     Call graph (as MMSeg's ``EncoderDecoder``)::
 
@@ -84,7 +86,9 @@ class ESCNet(EncoderDecoder):
               class.
 
             Defaults to dict(mode='whole').
-        vocabulary (Sequence[str], optional): Optional initial class names.
+        vocabulary (str or Sequence[str], optional): The default vocabulary:
+            class names, or the name of a packaged prompt list (``'coco'``,
+            ``'ade150'``, ... see :mod:`escnet_mmseg.datasets.prompts`).
             Defaults to None.
         pretrained (str, optional): Backbone weights, as
             :class:`EncoderDecoder` takes them (set as
@@ -116,8 +120,8 @@ class ESCNet(EncoderDecoder):
         self.test_cfg = ConfigDict(test_cfg or dict(mode='whole'))
         self.text_encoder = MODELS.build(text_encoder)
         self._vocabulary = None
-        if vocabulary is not None:
-            self.set_vocabulary(vocabulary)
+        self.default_vocabulary = (None if vocabulary is None else
+                                   resolve_vocabulary(vocabulary))
 
     def _init_decode_head(self, decode_head: ConfigType) -> None:
         # out_channels/num_classes follow the vocabulary (properties below).
@@ -126,11 +130,11 @@ class ESCNet(EncoderDecoder):
 
     # ------------------------------------------------------------------
     # vocabulary
-    def set_vocabulary(self, names: Optional[Sequence[str]]) -> None:
-        """Use ``names`` as the class names (None: fall back to
-        ``dataset_meta['classes']``)."""
-        self._vocabulary = None if names is None else validate_vocabulary(
-            names)
+    def set_vocabulary(self, names: Union[str, Sequence[str], None]) -> None:
+        """Use ``names`` (class names or a packaged list's name) as the class
+        names (None: fall back to ``dataset_meta['classes']``, then the
+        config's ``vocabulary``)."""
+        self._vocabulary = None if names is None else resolve_vocabulary(names)
 
     @property
     def vocabulary(self) -> tuple:
@@ -140,10 +144,14 @@ class ESCNet(EncoderDecoder):
         meta = getattr(self, 'dataset_meta', None) or {}
         if meta.get('classes'):
             return validate_vocabulary(meta['classes'])
+        if self.default_vocabulary is not None:
+            return self.default_vocabulary
         raise RuntimeError(
             'ESCNet has no vocabulary: call model.set_vocabulary([...]), give '
-            'classes to the inferencer, or use a dataset whose metainfo has '
-            '"classes" (with the VocabularyHook in custom_hooks)')
+            'classes to the inferencer, name one in the config '
+            "(model.vocabulary=['sky', ...] or 'ade150', ...), or use a "
+            'dataset whose metainfo has "classes" (with the VocabularyHook '
+            'in custom_hooks)')
 
     @property
     def num_classes(self) -> int:
@@ -284,11 +292,9 @@ class ESCNet(EncoderDecoder):
             self.view_logits(inputs), batch_img_metas)
 
     def probabilities(self, logits: Tensor) -> Tensor:
-        """Class probabilities from logits (B, T, ...): per-class sigmoid
-        for a model trained with sigmoid losses, else softmax over T."""
-        if self.decode_head.use_sigmoid:
-            return logits.sigmoid()
-        return logits.softmax(dim=1)
+        """Class probabilities from logits (B, t, ...) of the vocabulary
+        (or a chunk of it): :meth:`ESCNetHead.probabilities`."""
+        return self.decode_head.probabilities(logits, self.num_classes)
 
     def _slide_global_layout(self):
         cfg = self.test_cfg
@@ -441,7 +447,7 @@ class ESCNet(EncoderDecoder):
         num = self.num_classes
         keep = bool(self.test_cfg.get('return_logits', True))
         chunk = self.test_cfg.get('class_chunk_size') or STREAM_CHUNK
-        if probabilities and not self.decode_head.use_sigmoid:
+        if probabilities and not self.decode_head.sigmoid_scores(num):
             chunk = None  # a softmax needs every class
         if num == 1:
             return self._one_class(
@@ -463,10 +469,11 @@ class ESCNet(EncoderDecoder):
                    probabilities: bool) -> SampleList:
         """A one-name vocabulary is thresholded, as MMSeg does."""
         keep = bool(self.test_cfg.get('return_logits', True))
+        head = self.decode_head
         for s, sample in zip(scores, data_samples):
             # MMSeg thresholds (and stores) the sigmoid of its logits.
-            probs = s if probabilities else s.sigmoid()
-            pred = (probs > self.decode_head.threshold).to(probs)
+            probs = s if probabilities else head.probabilities(s, dim=0)
+            pred = head.predict_labels(probs)
             sample.set_data({'pred_sem_seg': PixelData(data=pred)})
             if keep:
                 logits = self._as_logits(s) if probabilities else probs
@@ -474,11 +481,9 @@ class ESCNet(EncoderDecoder):
         return data_samples
 
     def _as_logits(self, probs: Tensor) -> Tensor:
-        """Logits whose sigmoid (BCE models) or softmax (CE models) are
-        ``probs``; clamped so that none is infinite."""
-        if self.decode_head.use_sigmoid:
-            return torch.logit(probs, eps=1e-6)
-        return probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
+        """Logits (t, H, W) whose :meth:`probabilities` are ``probs``."""
+        return self.decode_head.probability_logits(
+            probs, self.num_classes, dim=0)
 
     def _mmseg_scores(self, inputs: Tensor, metas: List[dict], restore: bool):
         """``scores_of(c)`` for MMSeg's ``whole`` and ``slide`` modes: the

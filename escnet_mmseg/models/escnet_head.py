@@ -246,6 +246,58 @@ class ESCNetHead(BaseDecodeHead):
             else [self.loss_decode])
         return any(getattr(loss, 'use_sigmoid', False) for loss in losses)
 
+    # The probability rule of ESC-Net's predictions (test modes, TTA, the
+    # inferencer): one place, so that every path scores the classes alike.
+    def sigmoid_scores(self, num_classes: int) -> bool:
+        """Whether class probabilities are per-class sigmoids: for a model
+        trained with sigmoid losses, and for a one-class vocabulary (MMSeg's
+        binary rule, thresholded at :attr:`threshold`); else a softmax over
+        the classes."""
+        return self.use_sigmoid or num_classes == 1
+
+    def probabilities(self,
+                      logits: Tensor,
+                      num_classes: Optional[int] = None,
+                      dim: int = 1) -> Tensor:
+        """Class probabilities of logits, e.g. (B, T, H, W) or (T, H, W).
+
+        Args:
+            logits (Tensor): Logits with the classes along ``dim``.
+            num_classes (int, optional): Size of the whole vocabulary when
+                ``logits`` hold a chunk of it. Defaults to None (all along
+                ``dim``).
+            dim (int): The class axis. Defaults to 1.
+
+        Returns:
+            Tensor: Probabilities of the shape of ``logits``.
+        """
+        if num_classes is None:
+            num_classes = logits.shape[dim]
+        if self.sigmoid_scores(num_classes):
+            return logits.sigmoid()
+        return logits.softmax(dim=dim)
+
+    def probability_logits(self,
+                           probs: Tensor,
+                           num_classes: Optional[int] = None,
+                           dim: int = 1) -> Tensor:
+        """Logits whose :meth:`probabilities` are ``probs`` (same shape and
+        arguments); clamped so that none is infinite."""
+        if num_classes is None:
+            num_classes = probs.shape[dim]
+        if self.sigmoid_scores(num_classes):
+            return torch.logit(probs, eps=1e-6)
+        return probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
+
+    def predict_labels(self, probs: Tensor) -> Tensor:
+        """Label map (1, H, W) of one image's (T, H, W) probabilities: the
+        argmax over the classes, or for one class its map thresholded at
+        :attr:`threshold` (MMSeg's rule); in the dtype of an argmax (int64)
+        or, thresholded, of ``probs`` (as MMSeg)."""
+        if probs.shape[0] == 1:
+            return (probs > self.threshold).to(probs)
+        return probs.argmax(dim=0, keepdim=True)
+
     def _skip_terms(self, skips: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
         """Per-image guidance contributions of the two stages.
 

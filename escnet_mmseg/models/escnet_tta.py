@@ -18,7 +18,9 @@ class ESCTTAModel(SegTTAModel):
     per-class sigmoid BCE (``decode_head.use_sigmoid``) scores every class
     independently, so its views are averaged as per-class sigmoids; softmax
     CE models keep MMSeg's softmax average. The prediction is the argmax of
-    the average (a one-name vocabulary is thresholded as MMSeg does).
+    the average (a one-name vocabulary is thresholded as MMSeg does): the
+    decode head's rule (:meth:`ESCNetHead.probabilities`,
+    :meth:`ESCNetHead.predict_labels`), as in :class:`ESCNet`'s test modes.
     """
 
     def __init__(self,
@@ -55,12 +57,6 @@ class ESCTTAModel(SegTTAModel):
                     f"model.test_cfg.mode='slide' for multi-scale")
         return super().test_step(data)
 
-    def _probabilities(self, seg_logits: torch.Tensor) -> torch.Tensor:
-        """(T, H, W) logits -> (T, H, W) probabilities."""
-        if self.module.decode_head.use_sigmoid or seg_logits.shape[0] == 1:
-            return seg_logits.sigmoid()
-        return seg_logits.softmax(dim=0)
-
     def merge_preds(self, data_samples_list: List[SampleList]) -> SampleList:
         """Average the views of every image and predict its labels.
 
@@ -72,15 +68,14 @@ class ESCTTAModel(SegTTAModel):
             SampleList: One data sample per image with ``pred_sem_seg`` (1, H,
                 W).
         """
+        head = self.module.decode_head
         predictions = []
         for views in data_samples_list:
             probs = torch.stack([
-                self._probabilities(view.seg_logits.data) for view in views
+                head.probabilities(view.seg_logits.data, dim=0)
+                for view in views
             ]).mean(dim=0)
-            if probs.shape[0] == 1:
-                pred = (probs > self.module.decode_head.threshold).to(probs)
-            else:
-                pred = probs.argmax(dim=0, keepdim=True)
+            pred = head.predict_labels(probs)
             merged = views[-1]
             merged.set_data({'pred_sem_seg': PixelData(data=pred)})
             if hasattr(views[0], 'gt_sem_seg'):

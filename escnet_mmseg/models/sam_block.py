@@ -19,6 +19,8 @@ from torch import Tensor, nn
 PROMPT_TYPES = ('points', 'boxes', 'masks')
 # SAM's image embedding is 1/16 of its 1024 px input frame.
 SAM_STRIDE = 16
+# D, SAM's width (256 for every SAM size).
+SAM_EMBED_DIMS = 256
 
 
 def build_prompt_encoder(embed_dims: int,
@@ -348,7 +350,7 @@ class SAMBlock(BaseModule):
     def __init__(self,
                  in_channels: int,
                  out_channels: int = 128,
-                 embed_dims: int = 256,
+                 embed_dims: int = SAM_EMBED_DIMS,
                  num_heads: int = 8,
                  mlp_dim: int = 2048,
                  skip_first_layer_pe: bool = False,
@@ -384,8 +386,8 @@ class SAMBlock(BaseModule):
         and the attentions use ``F.scaled_dot_product_attention``.
 
         Args:
-            visual (Tensor): Dense CLIP features (B, E, h, w).
-            text (Tensor): Text embeddings of the chunk's classes (T, E).
+            visual (Tensor): Dense CLIP features F_v (B, E, h, w).
+            text (Tensor): Text embeddings F_l of the chunk's classes (T, E).
             sparse (Tensor): Prompt tokens (B*T, N, D), class-major within an
                 image.
             dense (Tensor or DenseEmbedding): Dense mask embeddings (B*T, D, h,

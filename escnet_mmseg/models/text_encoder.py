@@ -97,7 +97,7 @@ class ESCTextEncoder(BaseModule):
                                  f'"{templates}"')
             templates = _TEMPLATE_SETS[templates]
         templates = tuple(templates)
-        if not templates or any(t.count('{}') != 1 for t in templates):
+        if not templates or any(p.count('{}') != 1 for p in templates):
             raise ValueError('every template needs exactly one "{}"')
         self.templates = templates
         self._cache_key: Optional[tuple] = None
@@ -130,16 +130,17 @@ class ESCTextEncoder(BaseModule):
         return self._cache
 
     def _encode(self, names: Tuple[str, ...], clip) -> Tensor:
-        num_t = len(self.templates)
+        """(T, E) embeddings of T names, each over P templates."""
+        num_p = len(self.templates)
         texts: List[str] = []
         groups: List[int] = []  # text -> (class, template) row
         for c, name in enumerate(names):
             words = split_synonyms(name)
             if self.synonyms == 'first':
                 words = words[:1]
-            for t, template in enumerate(self.templates):
+            for p, template in enumerate(self.templates):
                 texts += [template.format(w) for w in words]
-                groups += [c * num_t + t] * len(words)
+                groups += [c * num_p + p] * len(words)
         device = clip.text_parameters()[0].device
         tokens = clip.tokenize(texts).to(device)
         emb = torch.cat([
@@ -148,10 +149,10 @@ class ESCTextEncoder(BaseModule):
         ])
         emb = F.normalize(emb, dim=-1)
         index = torch.tensor(groups, device=device)
-        rows = len(names) * num_t
+        rows = len(names) * num_p
         counts = torch.bincount(index, minlength=rows).to(emb.dtype)
         per_template = emb.new_zeros(rows, emb.shape[-1]).index_add(
             0, index, emb) / counts[:, None]
         per_template = F.normalize(per_template, dim=-1)
-        emb = per_template.view(len(names), num_t, -1).mean(dim=1)
+        emb = per_template.view(len(names), num_p, -1).mean(dim=1)
         return F.normalize(emb, dim=-1)

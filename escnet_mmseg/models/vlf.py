@@ -403,42 +403,43 @@ class VLF(BaseModule):
             ffn_drop=0.,
             add_identity=True)
 
-    def forward(self, corr: Tensor, visual: Tensor, text: Tensor) -> Tensor:
+    def forward(self, corr: Tensor, v_k: Tensor, vocab_text: Tensor) -> Tensor:
         """Fuse correlation, visual and text features.
 
         Args:
             corr (Tensor): Incoming correlation of shape ``(B, T, Cin, h, w)``
                 (``Cin = corr_channels``).
-            visual (Tensor): SAM-refined visual features of shape
+            v_k (Tensor): SAM-refined visual features V_k of shape
                 ``(B, T, C, h, w)``.
-            text (Tensor): Text embeddings of the whole vocabulary, shape
-                ``(T_all, E)``. ``T_all`` may exceed ``T`` when the classes are
-                processed in chunks; keys/values always come from all rows.
+            vocab_text (Tensor): Text embeddings F_l of the whole vocabulary,
+                shape ``(T_all, E)``. ``T_all`` may exceed ``T`` when the
+                classes are processed in chunks; keys/values always come from
+                all rows.
 
         Returns:
             Tensor: Refined correlation embedding ``Z_k`` of shape
             ``(B, T, C, h, w)``.
         """
-        if corr.dim() != 5 or visual.dim() != 5:
-            raise ValueError('corr and visual must be 5-D (B, T, C, h, w), '
+        if corr.dim() != 5 or v_k.dim() != 5:
+            raise ValueError('corr and v_k must be 5-D (B, T, C, h, w), '
                              f'got {tuple(corr.shape)} and '
-                             f'{tuple(visual.shape)}')
-        B, T, _, h, w = visual.shape
+                             f'{tuple(v_k.shape)}')
+        B, T, _, h, w = v_k.shape
         if corr.shape[:2] != (B, T) or corr.shape[-2:] != (h, w):
             raise ValueError(f'corr {tuple(corr.shape)} does not match '
-                             f'visual {tuple(visual.shape)}')
+                             f'v_k {tuple(v_k.shape)}')
         C = self.channels
 
         # Channels last, classes folded into the batch: (B*T, h*w, C).
         x = self.corr_embed(corr.flatten(0, 1)).flatten(2).transpose(1, 2)
         guidance = self.guidance_norm(
-            visual.flatten(0, 1).flatten(2).transpose(1, 2))
+            v_k.flatten(0, 1).flatten(2).transpose(1, 2))
         for block in self.swin_blocks:
             x = block(x, guidance, (h, w))
 
         # Class attention over (B, T, h*w, C) queries against the text set.
         x = x.view(B, T, h * w, C)
-        x = x + self.class_attn(self.attn_norm(x), text)
+        x = x + self.class_attn(self.attn_norm(x), vocab_text)
         x = self.ffn(self.ffn_norm(x), identity=x)
 
         return x.transpose(2, 3).reshape(B, T, C, h, w)

@@ -7,7 +7,7 @@ fails loudly instead of leaving randomly initialised layers behind.
 """
 import os.path as osp
 import zipfile
-from typing import Dict, Iterable, Mapping, Optional
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -100,6 +100,59 @@ def extract_prefix(state: Mapping[str, torch.Tensor],
     }
 
 
+_SHOW_KEYS = 5  # keys named in an error message
+
+
+def _keys(keys: Sequence[str]) -> str:
+    shown = ', '.join(keys[:_SHOW_KEYS])
+    more = len(keys) - _SHOW_KEYS
+    return shown + (f', ... ({more} more)' if more > 0 else '')
+
+
+def state_dict_problems(
+    own: Mapping[str, torch.Tensor],
+    state: Mapping[str, object],
+    ignore_unexpected: Iterable[str] = ()
+) -> Tuple[List[str], bool]:
+    """The strict key check of every loader: what keeps ``state`` from
+    fitting a module whose state dict is ``own``.
+
+    Args:
+        own (Mapping[str, Tensor]): The module's ``state_dict()``.
+        state (Mapping[str, object]): The state dict to load.
+        ignore_unexpected (Iterable[str]): Key prefixes that may be present
+            but unused. Defaults to ().
+
+    Returns:
+        tuple[list[str], bool]: One sentence per kind of problem (missing
+            keys, unexpected keys, other shapes: the count and the first
+            keys), and whether any key is missing or unexpected.
+    """
+    ignore = tuple(ignore_unexpected)
+    missing = [k for k in own if k not in state]
+    unexpected = [
+        k for k in state
+        if k not in own and not (ignore and k.startswith(ignore))
+    ]
+    problems = []
+    if missing:
+        problems.append(f'{len(missing)} weights of the model are missing '
+                        f'from it ({_keys(missing)})')
+    if unexpected:
+        problems.append(f'{len(unexpected)} weights in it are not in the '
+                        f'model ({_keys(unexpected)})')
+    wrong = [
+        f'{k}: {tuple(state[k].shape)} in the file, {tuple(v.shape)} in the '
+        f'model' for k, v in own.items()
+        if k in state and hasattr(state[k], 'shape')
+        and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    if wrong:
+        problems.append(f'{len(wrong)} weights have another shape '
+                        f'({_keys(wrong)})')
+    return problems, bool(missing or unexpected)
+
+
 def load_into(module: nn.Module,
               state: Mapping[str, torch.Tensor],
               source: str,
@@ -117,26 +170,16 @@ def load_into(module: nn.Module,
 
     Raises:
         KeyError: Keys of ``module`` that ``state`` lacks, or keys of
-            ``state`` that ``module`` does not have (except ignored ones).
-        ValueError: A tensor has the wrong shape.
+            ``state`` that ``module`` does not have (except ignored ones);
+            the message is :func:`state_dict_problems`'.
+        ValueError: Only shapes differ.
     """
     own = module.state_dict()
-    missing = sorted(k for k in own if k not in state)
-    unexpected = sorted(
-        k for k in state if k not in own and not any(
-            k.startswith(p) for p in ignore_unexpected))
-    if missing or unexpected:
-        raise KeyError(f'{source}: missing keys {missing[:20]}'
-                       f'{" ..." if len(missing) > 20 else ""}; '
-                       f'unexpected keys {unexpected[:20]}'
-                       f'{" ..." if len(unexpected) > 20 else ""}')
-    wrong = [
-        f'{k}: checkpoint {tuple(state[k].shape)} vs model '
-        f'{tuple(v.shape)}' for k, v in own.items()
-        if state[k].shape != v.shape
-    ]
-    if wrong:
-        raise ValueError(f'{source}: shape mismatch: {wrong[:10]}')
+    problems, keys = state_dict_problems(own, state, ignore_unexpected)
+    if problems:
+        error = KeyError if keys else ValueError
+        raise error(f'{source} does not fit {type(module).__name__}: ' +
+                    '; '.join(problems))
     module.load_state_dict({k: state[k] for k in own}, strict=True)
 
 

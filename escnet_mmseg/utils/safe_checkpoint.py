@@ -26,12 +26,12 @@ from typing import (Callable, Iterator, List, Mapping, Optional, Sequence,
 import torch
 from torch import nn
 
+from .checkpoint import state_dict_problems
 from .errors import UserError
 
 MapLocation = Union[str, torch.device, Callable, None]
 # Key renamings applied before loading, as MMEngine's (DDP's "module.").
 DEFAULT_REVISE_KEYS = ((r'^module\.', ''), )
-_SHOW_KEYS = 5  # keys named in an error message
 
 
 class CheckpointError(UserError, RuntimeError):
@@ -244,12 +244,6 @@ def _unwrap(model: nn.Module) -> nn.Module:
     return model
 
 
-def _keys(keys: Sequence[str]) -> str:
-    shown = ', '.join(keys[:_SHOW_KEYS])
-    more = len(keys) - _SHOW_KEYS
-    return shown + (f', ... ({more} more)' if more > 0 else '')
-
-
 def check_model_keys(model: nn.Module, state: Mapping[str, torch.Tensor],
                      filename: str) -> None:
     """Refuse a state dict that does not fit ``model`` exactly.
@@ -258,25 +252,7 @@ def check_model_keys(model: nn.Module, state: Mapping[str, torch.Tensor],
         CheckpointError: Missing or unexpected keys, or another shape; the
             message names ``filename``, the counts and the first keys.
     """
-    own = _unwrap(model).state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    problems = []
-    if missing:
-        problems.append(f'{len(missing)} weights of the model are missing '
-                        f'from it ({_keys(missing)})')
-    if unexpected:
-        problems.append(f'{len(unexpected)} weights in it are not in the '
-                        f'model ({_keys(unexpected)})')
-    wrong = [
-        f'{k}: {tuple(state[k].shape)} in the file, {tuple(v.shape)} in the '
-        f'model' for k, v in own.items()
-        if k in state and hasattr(state[k], 'shape')
-        and tuple(state[k].shape) != tuple(v.shape)
-    ]
-    if wrong:
-        problems.append(f'{len(wrong)} weights have another shape '
-                        f'({_keys(wrong)})')
+    problems, _ = state_dict_problems(_unwrap(model).state_dict(), state)
     if problems:
         raise CheckpointError(
             f'checkpoint {filename} does not fit the model of this config: ' +

@@ -195,7 +195,7 @@ def explain(inferencer,
     shown = classes if show is None else tuple(show)
     keep = class_indices(classes, shown)
     if model.neck.prompt_encoder is None:
-        raise ValueError('this model has no SAM blocks (use_sam_block=False):'
+        raise ValueError('this model has no SAM blocks (neck.sam_block=None):'
                          ' it makes no pseudo prompts to show')
     data = inferencer.collate_fn([inferencer.pipeline(image)])
     with torch.no_grad(), whole_image_view(model), PromptCapture(

@@ -49,7 +49,7 @@ def test_get_flops_prints_only_the_figures():
 def test_benchmark_error_is_one_line(tmp_path):
     no_sam = tmp_path / 'no_sam.py'
     no_sam.write_text(f'_base_ = [{CONFIG!r}]\n'
-                      'model = dict(neck=dict(use_sam_block=False))\n')
+                      'model = dict(neck=dict(sam_block=None))\n')
     res = subprocess.run([
         sys.executable, 'tools/analysis_tools/benchmark.py', 'sam-block',
         str(no_sam)

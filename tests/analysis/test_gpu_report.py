@@ -8,7 +8,7 @@ from escnet_mmseg.analysis.gpu_report_markdown import report_markdown
 @pytest.mark.slow
 def test_gpu_report_small_writes_the_tables():
     """Every measurement gives a row, the no-SAM model is the same config
-    with use_sam_block=False, and the markdown has the three tables."""
+    with sam_block=None, and the markdown has the three tables."""
     settings = ReportSettings(
         device='cpu',
         small=True,

@@ -4,9 +4,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmengine.structures import PixelData
+from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from escnet_mmseg.models import ESCTTAModel
+from tests.tiny import tiny_model_cfg
 
 
 def _views(logits):
@@ -22,8 +24,12 @@ def _views(logits):
 def _tta(use_sigmoid):
     tta = ESCTTAModel.__new__(ESCTTAModel)
     torch.nn.Module.__init__(tta)
-    tta.module = SimpleNamespace(
-        decode_head=SimpleNamespace(use_sigmoid=use_sigmoid, threshold=0.5))
+    loss = dict(type='PerClassBCELoss' if use_sigmoid else 'CrossEntropyLoss')
+    # The tiny model's head: its probability rule is the one under test.
+    head = MODELS.build(
+        dict(tiny_model_cfg()['decode_head'], loss_decode=loss))
+    assert head.use_sigmoid == use_sigmoid
+    tta.module = SimpleNamespace(decode_head=head)
     return tta
 
 
@@ -82,3 +88,21 @@ def test_scales_are_refused_where_the_mode_resizes_every_input():
         assert len(tta.test_step(flips)) == 1
     tta.module.test_cfg = dict(mode='slide')
     assert len(tta.test_step(scales)) == 1
+
+
+@pytest.mark.parametrize('use_sigmoid', [True, False])
+def test_the_heads_rule_round_trips(use_sigmoid):
+    """Probabilities and their logits, per-class sigmoid or softmax; one
+    class: sigmoid and threshold whatever the loss (MMSeg's binary rule)."""
+    head = _tta(use_sigmoid).module.decode_head
+    logits = LOGITS[0]  # (2, 1, 2)
+    probs = head.probabilities(logits, dim=0)
+    expected = logits.sigmoid() if use_sigmoid else logits.softmax(dim=0)
+    assert torch.allclose(probs, expected)
+    back = head.probabilities(head.probability_logits(probs, dim=0), dim=0)
+    assert torch.allclose(back, probs, atol=1e-6)
+    assert torch.equal(
+        head.predict_labels(probs), probs.argmax(dim=0, keepdim=True))
+    one = logits[:1]
+    assert torch.equal(head.probabilities(one, dim=0), one.sigmoid())
+    assert head.predict_labels(one.sigmoid()).tolist() == [[[1.0, 1.0]]]

@@ -112,7 +112,7 @@ def test_missing_sam_file_is_named(tmp_path):
 
 
 def test_no_sam_block_and_random_init_switches():
-    model = build_tiny_model(tiny_model_cfg(use_sam_block=False))
+    model = build_tiny_model(tiny_model_cfg(sam_block=None))
     assert model.neck.prompt_encoder is None
     assert all(b.sam_block is None for b in model.neck.blocks)
     out = model.eval()._forward(torch.randn(1, 3, 64, 64))

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 
@@ -26,8 +26,11 @@ def write_checkpoint(path: Path,
                      model_cfg: Optional[dict] = None,
                      training_state: bool = True,
                      extra: Optional[dict] = None,
-                     seed: int = 0) -> Path:
-    """Save a tiny ESC-Net as MMEngine's ``CheckpointHook`` does.
+                     seed: int = 0,
+                     state_dict: Optional[dict] = None,
+                     meta: Union[dict, None, bool] = None) -> Path:
+    """Save a tiny ESC-Net as MMEngine's ``CheckpointHook`` does: the one
+    checkpoint writer of the tests.
 
     Args:
         path: Output ``.pth``.
@@ -36,21 +39,31 @@ def write_checkpoint(path: Path,
             the message hub (``HistoryBuffer`` of the loss), optimizer and
             scheduler states.
         extra: More top-level entries (e.g. a planted object).
+        seed: Seed of the model's initialisation.
+        state_dict: Weights to save instead of the model's (only without
+            ``training_state``).
+        meta: The ``meta`` entry instead of MMEngine's (the classes
+            ``NAMES``, a palette, the config, ...); False: no ``meta``.
     """
     from mmengine.logging import MessageHub
     from mmengine.optim.scheduler import LinearLR
     from mmengine.runner.checkpoint import save_checkpoint, weights_to_cpu
-    model = build_tiny_model(model_cfg, seed=seed)
-    checkpoint = dict(
-        meta=dict(
+    if state_dict is None:
+        state_dict = weights_to_cpu(
+            build_tiny_model(model_cfg, seed=seed).state_dict())
+    if meta is None:
+        meta = dict(
             dataset_meta=dict(classes=NAMES, palette=PALETTE),
             cfg=_config_text(),
             seed=seed,
             epoch=0,
             iter=2,
-            mmengine_version='0.10.7'),
-        state_dict=weights_to_cpu(model.state_dict()))
+            mmengine_version='0.10.7')
+    checkpoint = dict(state_dict=state_dict)
+    if meta is not False:
+        checkpoint['meta'] = meta
     if training_state:
+        model = build_tiny_model(model_cfg, seed=seed)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=1e-6)
         scheduler = LinearLR(optimizer, start_factor=0.5, end=4)

@@ -13,6 +13,7 @@ import torch
 
 from escnet_mmseg.apis import batch_inference
 from tests.tiny import NAMES, TINY_CONFIG, build_tiny_model
+from tests.tools.checkpoints import write_checkpoint
 from tests.tools.tool_loader import REPO, load_tool
 
 infer = load_tool('tools/infer.py')
@@ -20,15 +21,11 @@ PALETTE = [[10 * i, 200 - 10 * i, 50] for i in range(len(NAMES))]
 
 
 def save_tiny_checkpoint(path, state_dict=None, meta=None):
-    from mmengine.runner import save_checkpoint
-    if state_dict is None:
-        state_dict = build_tiny_model().state_dict()
-    checkpoint = dict(state_dict=state_dict)
-    if meta is not False:
-        checkpoint['meta'] = meta or dict(
-            dataset_meta=dict(classes=list(NAMES), palette=PALETTE))
-    save_checkpoint(checkpoint, str(path))
-    return str(path)
+    if meta is None:
+        meta = dict(dataset_meta=dict(classes=list(NAMES), palette=PALETTE))
+    return str(
+        write_checkpoint(
+            path, training_state=False, state_dict=state_dict, meta=meta))
 
 
 @pytest.fixture(scope='module')

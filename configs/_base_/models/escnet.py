@@ -26,23 +26,25 @@ model = dict(
         type='ESCTextEncoder', templates='single', synonyms='first'),
     neck=dict(
         type='ESCNeck',
-        clip_channels=512,
-        channels=128,
+        clip_channels=512,  # E
+        channels=128,  # C
         grid_size=(24, 24),
         num_blocks=4,
-        sam_dims=256,
-        sam_num_heads=8,
-        sam_mlp_dim=2048,
+        # Each of the N blocks: PPG -> SAM block -> VLF.
+        ppg=dict(
+            type='PseudoPromptGenerator',
+            num_points=5,  # K points (k-means clusters) per class
+            alpha=0.5,  # foreground threshold
+            iters=10,  # Lloyd iterations
+            softmax_over='class'),
+        # SAM ViT-B's two-way layer; None: no SAM blocks (Table 2a)
+        sam_block=dict(
+            type='SAMBlock', embed_dims=256, num_heads=8, mlp_dim=2048),
+        vlf=dict(type='VLF', num_heads=4, window_size=12),
         sam_checkpoint='checkpoints/sam_vit_b_01ec64.pth',
-        sam_layer_ids=(0, 1, 0, 1),
-        use_sam_block=True,
+        sam_layer_ids=(0, 1, 0, 1),  # SAM decoder layer copied per block
         prompt_types=('points', 'masks'),
-        num_points=5,
-        alpha=0.5,
-        kmeans_iters=10,
-        softmax_over='class',
-        logit_scale=100.0,
-        vlf=dict(num_heads=4, window_size=12)),
+        logit_scale=100.0),
     decode_head=dict(
         type='ESCNetHead',
         in_channels=128,

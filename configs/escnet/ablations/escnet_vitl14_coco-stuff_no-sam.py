@@ -2,4 +2,4 @@
 # VLF of every ESC block gets Conv1x1(F_v) for every class (no prompts, no
 # SAM weights).
 _base_ = ['../escnet_vitl14_coco-stuff.py']
-model = dict(neck=dict(use_sam_block=False))
+model = dict(neck=dict(sam_block=None))

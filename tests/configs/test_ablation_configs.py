@@ -9,7 +9,7 @@ from mmseg.utils import register_all_modules
 
 import escnet_mmseg  # noqa: F401
 
-ROOT = Path(__file__).parents[1] / 'configs' / 'escnet'
+ROOT = Path(__file__).parents[2] / 'configs' / 'escnet'
 ABLATIONS = ROOT / 'ablations'
 # config stem -> (backbone, SAM blocks?, SAM checkpoint?, prompt types)
 EXPECTED = {
@@ -53,6 +53,7 @@ def test_ablation_config_builds(stem):
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
     neck = model.neck
+    assert (cfg.model.neck.sam_block is not None) == sam
     assert (neck.prompt_encoder is not None) == sam
     assert all((b.sam_block is not None) == sam for b in neck.blocks)
     if sam:

@@ -1,3 +1,5 @@
+"""The dataset, runtime, schedule and evaluation configs: data, metric,
+prompts and test mode of every benchmark."""
 import copy
 import os.path as osp
 
@@ -210,8 +212,10 @@ def test_eval_configs(tiny_datasets, backbone, bench):
     assert len(ds.metainfo['classes']) == num_classes
     assert ds.ignore_index == ignore_index
     assert ds[0]['data_samples'].gt_sem_seg.shape == IMAGE_SHAPE
-    # What the VocabularyHook gives the model: the benchmark's prompts.
+    # What the VocabularyHook gives the model: the benchmark's prompts,
+    # also the config's default vocabulary (tools that skip the hook).
     assert dataset_vocabulary(ds) == load_prompts(prompt_list)
+    assert cfg.model.vocabulary == prompt_list
 
 
 def test_no_config_reads_another_with_config_fromfile():

@@ -13,7 +13,7 @@ from escnet_mmseg.models import ESCNet
 from tests.datasets.tiny_data import write_tiny_dataset
 
 CONFIGS = sorted(
-    (Path(__file__).parents[1] / 'configs' / 'escnet').glob('*.py'))
+    (Path(__file__).parents[2] / 'configs' / 'escnet').glob('*.py'))
 # data_root of each dataset type -> the name tiny_data writes it under
 TINY_NAME = {
     'COCOStuffDataset': 'coco-stuff164k',
