@@ -10,7 +10,10 @@ from tests.tools.test_infer import save_tiny_checkpoint
 def inferencer(tmp_path_factory):
     from escnet_mmseg.apis import OpenVocabInferencer
     path = save_tiny_checkpoint(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
-    return OpenVocabInferencer(str(TINY_CONFIG), weights=path, device='cpu')
+    # Whole-image mode, the one pass explain() draws, so that the model's
+    # own segmentation can be compared with the explanation's.
+    return OpenVocabInferencer(
+        str(TINY_CONFIG), weights=path, device='cpu', test_mode='whole')
 
 
 @pytest.fixture(scope='package')
