@@ -4,8 +4,8 @@ from .data_check import DatasetNotFoundError, check_dataset_folders
 from .distributed import setup_cpu_distributed
 from .errors import UserError, require_file
 from .safe_checkpoint import (CheckpointError, check_model_keys,
-                              load_checkpoint_strict, read_checkpoint,
-                              register_safe_globals)
+                              load_checkpoint_strict, read_checkpoint)
+from .safe_globals import register_safe_globals
 from .vocabulary import (normalize_class_name, normalize_vocabulary,
                          primary_name, split_synonyms, validate_vocabulary)
 

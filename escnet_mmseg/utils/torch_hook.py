@@ -25,15 +25,15 @@ MARKER = '__escnet_torch_hook__'
 
 def _register() -> None:
     """:func:`escnet_mmseg.utils.register_safe_globals`, from
-    ``safe_checkpoint.py`` loaded by path (it needs only torch, which is
+    ``safe_globals.py`` loaded by path (it needs only torch, which is
     imported now): ``escnet_mmseg`` itself is not imported."""
     if 'mmengine' in sys.modules:  # MMEngine is importing torch
         return
     import importlib.util
     import os.path as osp
-    path = osp.join(osp.dirname(osp.abspath(__file__)), 'safe_checkpoint.py')
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'safe_globals.py')
     spec = importlib.util.spec_from_file_location(
-        'escnet_mmseg_safe_checkpoint_hook', path)
+        'escnet_mmseg_safe_globals_hook', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.register_safe_globals()
