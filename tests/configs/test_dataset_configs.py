@@ -191,6 +191,8 @@ def test_eval_configs(tiny_datasets, backbone, bench):
     assert (test_cfg.pop('class_chunk_size', None) is not None) == large
     # The metric reads label maps only: no (T, H, W) logits per image.
     assert test_cfg.pop('return_logits') is False
+    # One view at a time through the network: flat memory over vocabularies.
+    assert test_cfg.pop('view_batch_size') == 1
     assert not test_cfg, f'unexpected test_cfg keys {test_cfg}'
     # The data and metric are the benchmark's, with nothing left of COCO.
     assert 'train_dataloader' not in cfg and 'optim_wrapper' not in cfg
