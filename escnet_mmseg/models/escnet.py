@@ -451,7 +451,7 @@ class ESCNet(EncoderDecoder):
             chunk = None  # a softmax needs every class
         if num == 1:
             return self._one_class(
-                scores_of(slice(None)), data_samples, probabilities)
+                scores_of(slice(None)), data_samples, probabilities, keep)
         argmaxes = [RunningArgmax(num, keep) for _ in data_samples]
         for classes in class_chunks(num, chunk):
             for acc, scores in zip(argmaxes, scores_of(classes)):
@@ -466,9 +466,9 @@ class ESCNet(EncoderDecoder):
         return data_samples
 
     def _one_class(self, scores: List[Tensor], data_samples: SampleList,
-                   probabilities: bool) -> SampleList:
-        """A one-name vocabulary is thresholded, as MMSeg does."""
-        keep = bool(self.test_cfg.get('return_logits', True))
+                   probabilities: bool, keep: bool) -> SampleList:
+        """A one-name vocabulary is thresholded, as MMSeg does; ``keep``
+        stores ``seg_logits`` too."""
         head = self.decode_head
         for s, sample in zip(scores, data_samples):
             # MMSeg thresholds (and stores) the sigmoid of its logits.
