@@ -11,7 +11,8 @@ from PIL import Image
 from scipy.io import savemat
 
 from escnet_mmseg.datasets import ADE20K_847_ADE_IDS, pascal_context_val_ids
-from escnet_mmseg.datasets.pascal_context_459 import PASCAL_CONTEXT_VAL_FILE
+from escnet_mmseg.datasets.pascal_context_459 import (
+    PASCAL_CONTEXT_VAL_FILE, VOC2010_VAL_NOT_IN_BENCHMARK)
 from escnet_mmseg.utils.cli import run_tool
 from tests.datasets.tiny_data import write_tiny_dataset
 from tests.tools.tool_loader import load_tool
@@ -163,6 +164,10 @@ def test_packaged_pascal_context_val_list():
     assert all(re.fullmatch(r'\d{4}_\d{6}', i) for i in ids)
     assert (ids[0], ids[1333], ids[-1]) == ('2008_000002', '2008_005147',
                                             '2010_006086')
+    # VOC2010's 5,105 validation ids are these and one more.
+    assert VOC2010_VAL_NOT_IN_BENCHMARK == ('2010_001606', )
+    assert '2010_001606' not in ids
+    assert ids.index('2010_001614') == ids.index('2010_001601') + 1
     with open(osp.join(DATA, 'catseg_split_lists.sha256')) as f:
         digest, name = [
             line.split() for line in f if not line.startswith('#')
@@ -225,6 +230,20 @@ def test_pascal_context_459_names_differing_ids(tmp_path, capsys, pc459):
     assert ('only in val.txt: 2008_000003; only in the packaged list: none'
             in out)
     assert 'pascalcontext_val.txt lists the same 2 ids' in out
+    # VOC2010's own val list: the packaged ids and the one it leaves out.
+    main = root / 'ImageSets' / 'Main' / 'val.txt'
+    main.parent.mkdir()
+    main.write_text('2008_000001\n2008_000002\n2010_001606\n')
+    assert run_tool(pc459.main,
+                    [str(root), '--overwrite', '--nproc', '1']) == 0
+    assert (f'{main} holds the 2 ids of the packaged PC-459 list and '
+            '2010_001606, VOC2010\'s validation image that the PC-459 '
+            'benchmark leaves out (expected)') in capsys.readouterr().out
+    main.write_text('2008_000001\n2008_000002\n2010_001607\n')
+    assert run_tool(pc459.main,
+                    [str(root), '--overwrite', '--nproc', '1']) == 0
+    assert ('only in val.txt: 2010_001607; only in the packaged list: none'
+            in capsys.readouterr().out)
     written = root / 'annotations_detectron2' / 'pc459_val'
     assert sorted(p.name for p in written.iterdir()) == [
         '2008_000001.tif', '2008_000002.tif'
